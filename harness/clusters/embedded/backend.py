@@ -1,0 +1,140 @@
+"""The embedded cluster as a harness backend: what differs from kind/existing, and nothing more.
+
+Cluster creation is ``EmbeddedCluster``; "images" are cached environments registered in the
+cluster's image map; Services are reached on their ClusterIP, which the embedded kube-proxy
+serves on the host; a restart is the cluster process going down and up on the same data dir.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from harness.clusters.base import Cluster, ClusterError, HubVersions, Images
+from harness.clusters.embedded import envs
+from harness.clusters.embedded.images import ImageEntry, ImageMap
+
+if TYPE_CHECKING:
+    from harness.clusters.embedded.cluster import EmbeddedCluster
+    from harness.options import HarnessOptions
+
+#: configurable-http-proxy from npm: the proxy z2jh runs, not a re-implementation.
+CHP_PACKAGE = "configurable-http-proxy@4.6.3"
+REGISTRY = "harness.local"
+
+
+def hub_requirements(versions: HubVersions) -> list[str]:
+    return [f"jupyterhub=={versions.jupyterhub}", f"jupyterhub-kubespawner=={versions.kubespawner}"]
+
+
+def singleuser_requirements(versions: HubVersions) -> list[str]:
+    return [f"jupyterhub=={versions.jupyterhub}", "jupyter-server>=2"]
+
+
+class EmbeddedBackend(Cluster):
+    backend = "embedded"
+
+    def __init__(self, options: HarnessOptions) -> None:
+        self._options = options
+        self._made_data_dir = False
+        self._data_dir: Path | None = None
+        self._cluster: EmbeddedCluster | None = None
+
+    @property
+    def data_dir(self) -> Path:
+        if self._data_dir is None:
+            raise ClusterError("the embedded cluster has not been started")
+        return self._data_dir
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self._running().kubeconfig
+
+    def start(self) -> None:
+        from harness.clusters.embedded.cluster import EmbeddedCluster
+
+        wanted = getattr(self._options, "data_dir", None)
+        if wanted:
+            self._data_dir = Path(wanted)
+            self._data_dir.mkdir(parents=True, exist_ok=True)
+        else:
+            self._data_dir = Path(tempfile.mkdtemp(prefix="jhsc-embedded-", dir="/var/tmp"))
+            self._made_data_dir = True
+        self._cluster = EmbeddedCluster(self._data_dir)
+        self._cluster.start()
+
+    def stop(self) -> None:
+        if self._cluster is not None:
+            self._cluster.stop()
+            self._cluster = None
+        if self._made_data_dir and self._data_dir is not None and not self._options.keep_cluster:
+            shutil.rmtree(self._data_dir, ignore_errors=True)
+
+    def images(self, versions: HubVersions) -> Images:
+        hub = f"{REGISTRY}/hub:ks-{versions.kubespawner}-jh-{versions.jupyterhub}"
+        proxy = f"{REGISTRY}/configurable-http-proxy:{CHP_PACKAGE.rsplit('@', 1)[1]}"
+        singleuser = f"{REGISTRY}/singleuser:jh-{versions.jupyterhub}"
+        reader = f"{REGISTRY}/reader:host"
+        image_map = ImageMap(self.data_dir)
+        image_map.put(
+            hub,
+            ImageEntry(
+                path=_strs(
+                    envs.ensure_env(
+                        envs.python_env(
+                            f"hub-ks-{versions.kubespawner}-jh-{versions.jupyterhub}",
+                            hub_requirements(versions),
+                        )
+                    )
+                )
+            ),
+        )
+        image_map.put(proxy, ImageEntry(path=_strs(envs.ensure_env(envs.npm_env("chp", [CHP_PACKAGE])))))
+        image_map.put(
+            singleuser,
+            ImageEntry(
+                path=_strs(
+                    envs.ensure_env(
+                        envs.python_env(
+                            f"singleuser-jh-{versions.jupyterhub}", singleuser_requirements(versions)
+                        )
+                    )
+                ),
+                env={"HOME": "/home/jovyan", "USER": "jovyan", "NB_USER": "jovyan"},
+                command=["jupyterhub-singleuser"],
+                passwd_user="jovyan",
+            ),
+        )
+        # The reader only needs coreutils, which every host has on the default PATH.
+        image_map.put(reader, ImageEntry(path=[]))
+        return Images(hub=hub, proxy=proxy, singleuser=singleuser, reader=reader, pull_policy="IfNotPresent")
+
+    @contextlib.contextmanager
+    def service_url(self, namespace: str, service: str, port: int) -> Iterator[str]:
+        """The embedded kube-proxy serves every ClusterIP on the host itself: no port-forward needed."""
+        from kubernetes import client, config
+
+        api = client.CoreV1Api(config.new_client_from_config(str(self.kubeconfig)))
+        svc = api.read_namespaced_service(service, namespace)
+        ip = svc.spec.cluster_ip
+        if not ip or ip == "None":
+            raise ClusterError(f"service {namespace}/{service} has no ClusterIP")
+        yield f"http://{ip}:{port}"
+
+    def restart(self) -> None:
+        cluster = self._running()
+        cluster.stop()
+        cluster.start()
+
+    def _running(self) -> EmbeddedCluster:
+        if self._cluster is None:
+            raise ClusterError("the embedded cluster has not been started")
+        return self._cluster
+
+
+def _strs(paths: list[Path]) -> list[str]:
+    return [str(p) for p in paths]

@@ -1,0 +1,169 @@
+"""Environments that stand in for container images on the embedded cluster.
+
+Nothing can be pulled here, so "building an image" means building a Python environment (or an npm
+prefix) once, keyed by exactly what it contains, and caching it like an image tag: a second run
+finds it complete and builds nothing.  Pods run as uid 1000, so environments live in a
+world-readable cache (never under /root) and are built from a world-readable interpreter.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.clusters.base import ClusterError
+
+#: The interpreter pod environments are built from: it must be executable by any uid.
+POD_PYTHON = "/usr/bin/python3"
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("JHSC_CACHE_DIR", "/var/cache/jupyterhub-storage-conformance"))
+
+
+@dataclass(frozen=True)
+class EnvRecipe:
+    """What an environment holds; its name (the cache key) is derived from it."""
+
+    label: str
+    kind: str  # "python" or "npm"
+    requirements: tuple[str, ...]
+
+    @property
+    def key(self) -> str:
+        digest = hashlib.sha256(json.dumps([self.kind, *self.requirements]).encode()).hexdigest()[:10]
+        return f"{self.label}-{digest}"
+
+
+def python_env(label: str, requirements: Sequence[str]) -> EnvRecipe:
+    return EnvRecipe(label=label, kind="python", requirements=tuple(requirements))
+
+
+def npm_env(label: str, packages: Sequence[str]) -> EnvRecipe:
+    return EnvRecipe(label=label, kind="npm", requirements=tuple(packages))
+
+
+_COMPLETE = ".jhsc-complete"
+
+
+def ensure_env(recipe: EnvRecipe) -> list[Path]:
+    """Build the environment unless a complete one is cached; return the dirs to put on PATH.
+
+    Concurrent callers (pytest-xdist workers) serialise on a lock per environment, and a build
+    happens in a scratch dir that is renamed into place only when it finished, so a killed build
+    never leaves a half environment that looks complete.
+    """
+    envs = cache_dir() / "envs"
+    envs.mkdir(parents=True, exist_ok=True)
+    _world_readable(cache_dir())
+    _world_readable(envs)
+    target = envs / recipe.key
+    with _locked(envs / f".{recipe.key}.lock"):
+        if not (target / _COMPLETE).exists():
+            scratch = envs / f".{recipe.key}.building-{os.getpid()}"
+            shutil.rmtree(scratch, ignore_errors=True)
+            try:
+                _build(recipe, scratch)
+                (scratch / _COMPLETE).write_text(json.dumps(list(recipe.requirements)) + "\n")
+                _world_readable_tree(scratch)
+                shutil.rmtree(target, ignore_errors=True)
+                scratch.rename(target)
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
+    return _path_dirs(recipe, target)
+
+
+def _path_dirs(recipe: EnvRecipe, root: Path) -> list[Path]:
+    if recipe.kind == "npm":
+        node = shutil.which("node")
+        dirs = [root / "node_modules" / ".bin"]
+        if node:
+            dirs.append(Path(node).resolve().parent)
+        return dirs
+    return [root / "bin"]
+
+
+def _build(recipe: EnvRecipe, into: Path) -> None:
+    if recipe.kind == "python":
+        uv = _uv()
+        _run([uv, "venv", "--quiet", "--python", POD_PYTHON, str(into)], recipe)
+        _run(
+            [uv, "pip", "install", "--quiet", "--python", str(into / "bin" / "python"), *recipe.requirements],
+            recipe,
+        )
+    elif recipe.kind == "npm":
+        npm = shutil.which("npm")
+        if npm is None:
+            raise ClusterError(f"building environment {recipe.label!r} needs npm (and node) on PATH")
+        into.mkdir(parents=True)
+        _run(
+            [
+                npm,
+                "install",
+                "--prefix",
+                str(into),
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",
+                *recipe.requirements,
+            ],
+            recipe,
+        )
+    else:
+        raise ClusterError(f"unknown environment kind {recipe.kind!r}")
+
+
+def _uv() -> str:
+    beside = Path(sys.executable).parent / "uv"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("uv")
+    if found is None:
+        raise ClusterError("building pod environments needs `uv` (pip install uv)")
+    return found
+
+
+def _run(argv: list[str], recipe: EnvRecipe) -> None:
+    proc = subprocess.run(argv, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise ClusterError(
+            f"building environment {recipe.label!r} failed: {' '.join(argv)} exited {proc.returncode}\n"
+            f"{proc.stderr.strip()[-4000:]}"
+        )
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with open(path, "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _world_readable(path: Path) -> None:
+    mode = path.stat().st_mode
+    path.chmod(mode | 0o755)
+
+
+def _world_readable_tree(root: Path) -> None:
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames:
+            p = Path(dirpath, name)
+            if not p.is_symlink():
+                p.chmod(p.stat().st_mode | 0o755)
+        for name in filenames:
+            p = Path(dirpath, name)
+            if not p.is_symlink():
+                p.chmod(p.stat().st_mode | 0o444)
+    root.chmod(root.stat().st_mode | 0o755)

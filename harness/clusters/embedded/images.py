@@ -1,0 +1,85 @@
+"""The image map: what an image reference means on a node that cannot pull images.
+
+The backend writes entries (``ImageMap.put``) when it makes an "image" available; the kubelet
+reads the map afresh at every container start (``ImageMap.resolve``), so images registered while
+the cluster runs are usable at once, as after ``kind load docker-image``.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+FILE_NAME = "images.json"
+
+
+@dataclass(frozen=True)
+class ImageEntry:
+    """What a container of this image gets, in place of the image's filesystem and config."""
+
+    #: bin dirs put first on PATH (the image's environment).
+    path: list[str] = field(default_factory=list)
+    #: like the image's ENV.
+    env: dict[str, str] = field(default_factory=dict)
+    #: like ENTRYPOINT+CMD, used when the pod gives no command.
+    command: list[str] = field(default_factory=list)
+    #: a user the image's /etc/passwd would have (``jovyan`` → 1000:100), added to the pod's passwd.
+    passwd_user: str | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, object]) -> ImageEntry:
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)  # type: ignore[arg-type]
+
+
+def default_entry() -> ImageEntry:
+    """Unknown images run in the environment the cluster itself runs in."""
+    return ImageEntry(path=[str(Path(sys.executable).parent)])
+
+
+class ImageMap:
+    def __init__(self, data_dir: Path) -> None:
+        self.file = Path(data_dir) / FILE_NAME
+
+    def load(self) -> dict[str, ImageEntry]:
+        try:
+            raw = json.loads(self.file.read_text())
+        except FileNotFoundError:
+            return {}
+        return {name: ImageEntry.from_json(entry) for name, entry in raw.get("images", {}).items()}
+
+    def resolve(self, image: str) -> ImageEntry:
+        images = self.load()
+        if image in images:
+            return images[image]
+        # Docker normalises "x" to "x:latest"; so do we, so manifests may say either.
+        if ":" not in image.rsplit("/", 1)[-1] and f"{image}:latest" in images:
+            return images[f"{image}:latest"]
+        return default_entry()
+
+    def put(self, image: str, entry: ImageEntry) -> None:
+        self.file.parent.mkdir(parents=True, exist_ok=True)
+        with self._locked():
+            try:
+                raw = json.loads(self.file.read_text())
+            except FileNotFoundError:
+                raw = {}
+            raw.setdefault("images", {})[image] = asdict(entry)
+            tmp = self.file.with_suffix(f".tmp-{os.getpid()}")
+            tmp.write_text(json.dumps(raw, indent=2, sort_keys=True) + "\n")
+            tmp.replace(self.file)
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        with open(self.file.with_suffix(".lock"), "a+") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
