@@ -1,0 +1,354 @@
+"""Read a scenario file into a ``Scenario``, or explain every problem in it with ``file:line:column``.
+
+PyYAML's composer keeps a start mark on every node; the loader turns the node tree into plain data
+while recording the mark of every value and every mapping key by field path, validates the data
+with the pydantic models, and maps each validation error back to the line an author must edit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from harness.scenario.errors import (
+    ScenarioError,
+    ScenarioProblem,
+    SourceLocation,
+    did_you_mean,
+    format_path,
+)
+from harness.scenario.kubespawner_traits import KUBESPAWNER_TRAITS
+from harness.scenario.models import GATE_KEYS, STEP_BODIES, Scenario, ServerRef, Step, User
+
+Path_ = tuple[str | int, ...]
+
+_STEP_LISTS = ("steps", "finally")
+_HUB_CONFIG_KEY = re.compile(r"^[A-Za-z_]\w*\.[A-Za-z_]\w*$")
+
+
+# ------------------------------------------------------------------------------------ marked YAML
+@dataclass
+class _MarkedDocument:
+    """Plain data of one YAML document plus where each value and key started."""
+
+    file: str
+    data: Any = None
+    values: dict[Path_, yaml.Mark] = field(default_factory=dict)
+    keys: dict[Path_, yaml.Mark] = field(default_factory=dict)
+    problems: list[ScenarioProblem] = field(default_factory=list)
+
+    def location(self, path: Path_, *, key: bool = False) -> SourceLocation:
+        """Where ``path`` is; the nearest enclosing node when ``path`` itself has no node."""
+        marks = self.keys if key else self.values
+        probe = tuple(path)
+        while probe not in marks and probe:
+            probe = probe[:-1]
+            marks = self.values
+        mark = marks.get(probe)
+        if mark is None:
+            return SourceLocation(self.file, 1, 1)
+        return SourceLocation(self.file, mark.line + 1, mark.column + 1)
+
+    def problem(self, path: Path_, message: str, *, key: bool = False, shown: Path_ | None = None) -> None:
+        self.problems.append(
+            ScenarioProblem(
+                self.location(path, key=key), format_path(path if shown is None else shown), message
+            )
+        )
+
+
+def _compose(text: str, file: str) -> _MarkedDocument:
+    doc = _MarkedDocument(file)
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = SourceLocation(file, mark.line + 1, mark.column + 1) if mark else SourceLocation(file, 1, 1)
+        what = " ".join(filter(None, [exc.context, exc.problem]))
+        doc.problems.append(ScenarioProblem(where, "", f"invalid YAML: {what}"))
+        return doc
+    finally:
+        loader.dispose()
+    if root is None:
+        doc.problems.append(
+            ScenarioProblem(SourceLocation(file, 1, 1), "", "empty file; expected a scenario")
+        )
+        return doc
+    doc.data = _to_data(loader, root, (), doc)
+    return doc
+
+
+def _to_data(loader: yaml.SafeLoader, node: yaml.Node, path: Path_, doc: _MarkedDocument) -> Any:
+    doc.values[path] = node.start_mark
+    if isinstance(node, yaml.MappingNode):
+        loader.flatten_mapping(node)  # resolve `<<: *anchor` merges the way PyYAML would
+        result: dict[Any, Any] = {}
+        first_seen: dict[Any, yaml.Mark] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                doc.problems.append(
+                    ScenarioProblem(
+                        _loc(doc.file, key_node.start_mark), format_path(path), "keys must be scalars"
+                    )
+                )
+                continue
+            key = loader.construct_object(key_node)
+            if key in first_seen:
+                doc.problems.append(
+                    ScenarioProblem(
+                        _loc(doc.file, key_node.start_mark),
+                        format_path(path),
+                        f"duplicate key {key!r} (first at line {first_seen[key].line + 1})",
+                    )
+                )
+                continue
+            first_seen[key] = key_node.start_mark
+            child: Path_ = (*path, key)
+            doc.keys[child] = key_node.start_mark
+            result[key] = _to_data(loader, value_node, child, doc)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_to_data(loader, item, (*path, index), doc) for index, item in enumerate(node.value)]
+    return loader.construct_object(node, deep=True)
+
+
+def _loc(file: str, mark: yaml.Mark) -> SourceLocation:
+    return SourceLocation(file, mark.line + 1, mark.column + 1)
+
+
+# ------------------------------------------------------------------------------ validation errors
+def _describe(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if isinstance(value, int):
+        return f"integer {value}"
+    if isinstance(value, float):
+        return f"number {value}"
+    if isinstance(value, str):
+        return f"string {value!r}"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
+
+
+_EXPECTED = {
+    "string_type": "a string",
+    "bool_type": "true or false",
+    "int_type": "an integer",
+    "float_type": "a number",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "list_type": "a list",
+}
+
+
+def _fields_allowed_at(path: Path_) -> list[str] | None:
+    """Field names allowed in the mapping at ``path`` (None when it is free-form)."""
+    if path == ():
+        return sorted(field.alias or name for name, field in Scenario.model_fields.items())
+    if len(path) == 2 and path[0] == "users":
+        return sorted(User.model_fields)
+    if len(path) == 2 and path[0] in _STEP_LISTS:
+        return list(GATE_KEYS)
+    if len(path) == 3 and path[0] in _STEP_LISTS and path[2] in STEP_BODIES:
+        return sorted(STEP_BODIES[str(path[2])].model_fields)
+    return None
+
+
+def _normalise_loc(loc: Sequence[str | int]) -> Path_:
+    """Drop the union tag pydantic inserts after a step index (``steps.3.start.start.user``)."""
+    parts = list(loc)
+    out: list[str | int] = []
+    index = 0
+    while index < len(parts):
+        out.append(parts[index])
+        if len(out) == 2 and out[0] in _STEP_LISTS and isinstance(out[1], int) and index + 1 < len(parts):
+            index += 1  # skip the tag
+        index += 1
+    return tuple(out)
+
+
+def _step_item_problem(doc: _MarkedDocument, path: Path_, item: Any) -> None:
+    allowed = ", ".join(STEP_BODIES)
+    if not isinstance(item, dict):
+        doc.problem(path, f"expected a step such as 'start: {{user: alice}}', got {_describe(item)}")
+        return
+    kinds = [key for key in item if key in STEP_BODIES]
+    others = [key for key in item if key not in STEP_BODIES and key not in GATE_KEYS]
+    if len(kinds) > 1:
+        doc.problem(
+            (*path, kinds[1]),
+            f"more than one step in one item ({', '.join(map(str, kinds))}); write each as its own list item",
+            key=True,
+            shown=path,
+        )
+    elif others:
+        for key in others:
+            doc.problem(
+                (*path, key),
+                f"unknown step {key!r}{did_you_mean(str(key), STEP_BODIES)}; allowed: {allowed}",
+                key=True,
+                shown=path,
+            )
+    else:
+        doc.problem(path, f"missing step; allowed: {allowed}")
+
+
+def _pydantic_problems(doc: _MarkedDocument, error: ValidationError) -> None:
+    for details in error.errors():
+        _one_pydantic_problem(doc, details)
+
+
+def _one_pydantic_problem(doc: _MarkedDocument, details: ErrorDetails) -> None:
+    path = _normalise_loc(details["loc"])
+    kind = details["type"]
+    value = details.get("input")
+    if kind == "union_tag_not_found":
+        _step_item_problem(doc, path, value)
+    elif kind == "extra_forbidden":
+        parent, name = path[:-1], str(path[-1])
+        allowed = _fields_allowed_at(parent) or []
+        if len(parent) == 2 and parent[0] in _STEP_LISTS:
+            message = f"unknown key {name!r} next to a step; a step item may only add: {', '.join(allowed)}"
+        else:
+            message = f"unknown field {name!r}{did_you_mean(name, allowed)}; allowed: {', '.join(allowed)}"
+        doc.problem(path, message, key=True, shown=parent)
+    elif kind == "missing":
+        doc.problem(path[:-1], f"missing required field {path[-1]!r}")
+    elif kind in _EXPECTED:
+        message = f"expected {_EXPECTED[kind]}, got {_describe(value)}"
+        if kind == "string_type" and isinstance(value, (bool, int, float)):
+            message += "; quote it to make it a string"
+        doc.problem(path, message)
+    elif kind == "literal_error":
+        doc.problem(path, f"expected {details.get('ctx', {}).get('expected')}, got {_describe(value)}")
+    elif kind == "too_short" and isinstance(value, list):
+        doc.problem(path, "must not be empty")
+    elif kind == "value_error":
+        doc.problem(path, details["msg"].removeprefix("Value error, "))
+    else:
+        doc.problem(path, details["msg"])
+
+
+# ------------------------------------------------------------------------------ semantic checks
+def _check_config_names(doc: _MarkedDocument) -> None:
+    data = doc.data if isinstance(doc.data, dict) else {}
+    traits = data.get("kubespawner")
+    if isinstance(traits, dict):
+        for name in traits:
+            _check_trait_name(doc, str(name))
+    hub_config = data.get("hub_config")
+    if isinstance(hub_config, dict):
+        for name in hub_config:
+            text = str(name)
+            path: Path_ = ("hub_config", name)
+            if text.startswith("KubeSpawner."):
+                doc.problem(
+                    path,
+                    f"{text!r} belongs under 'kubespawner:' as {text[12:]!r}",
+                    key=True,
+                    shown=("hub_config",),
+                )
+            elif not _HUB_CONFIG_KEY.match(text):
+                doc.problem(
+                    path,
+                    f"invalid key {text!r}; expected 'Class.trait' such as 'JupyterHub.allow_named_servers'",
+                    key=True,
+                    shown=("hub_config",),
+                )
+
+
+def _check_trait_name(doc: _MarkedDocument, name: str) -> None:
+    if name in KUBESPAWNER_TRAITS:
+        return
+    path: Path_ = ("kubespawner", name)
+    if name.startswith(("KubeSpawner.", "c.KubeSpawner.")):
+        bare = name.split("KubeSpawner.", 1)[1]
+        message = f"write the bare trait name {bare!r}, not {name!r}"
+    else:
+        message = (
+            f"unknown KubeSpawner trait {name!r}{did_you_mean(name, KUBESPAWNER_TRAITS)}; allowed: the "
+            "configurable KubeSpawner traits (harness/scenario/kubespawner_traits.py)"
+        )
+    doc.problem(path, message, key=True, shown=("kubespawner",))
+
+
+def _iter_steps(scenario: Scenario) -> Iterator[tuple[Path_, Step]]:
+    for list_name, items in (("steps", scenario.steps), ("finally", scenario.finally_)):
+        for index, item in enumerate(items):
+            yield (list_name, index), item
+
+
+def _check_references(doc: _MarkedDocument, scenario: Scenario) -> None:
+    users: dict[str, User] = {}
+    for index, user in enumerate(scenario.users):
+        if user.name in users:
+            doc.problem(("users", index, "name"), f"duplicate user {user.name!r}")
+        users[user.name] = user
+    declared = ", ".join(users)
+    for path, item in _iter_steps(scenario):
+        body = item.body
+        user_name = getattr(body, "user", None)
+        if user_name is None:
+            continue
+        if user_name not in users:
+            doc.problem((*path, item.kind, "user"), f"unknown user {user_name!r}; declared users: {declared}")
+            continue
+        if isinstance(body, ServerRef) and body.server and body.server not in users[user_name].named_servers:
+            servers = ", ".join(repr(name) for name in ["", *users[user_name].named_servers])
+            doc.problem(
+                (*path, item.kind, "server"),
+                f"unknown server {body.server!r} of user {user_name!r}; declared: {servers} "
+                "(add it to the user's named_servers)",
+            )
+
+
+# ---------------------------------------------------------------------------------------- public
+def parse_scenario(text: str, file: str = "<string>") -> Scenario:
+    """Validate scenario YAML ``text``; ``file`` is the name messages show. Raises ScenarioError."""
+    doc = _compose(text, file)
+    scenario: Scenario | None = None
+    if not doc.problems:
+        if not isinstance(doc.data, dict):
+            doc.problem(
+                (), f"expected a mapping with name, description, users and steps; got {_describe(doc.data)}"
+            )
+        else:
+            try:
+                scenario = Scenario.model_validate(doc.data)
+            except ValidationError as error:
+                _pydantic_problems(doc, error)
+        _check_config_names(doc)
+    if scenario is not None:
+        _check_references(doc, scenario)
+    if doc.problems:
+        raise ScenarioError(doc.problems)
+    assert scenario is not None
+    scenario._source = file
+    for path, item in _iter_steps(scenario):
+        item._location = doc.location(path)
+    return scenario
+
+
+def load_scenario(path: Path | str, display: str | None = None) -> Scenario:
+    """Load the scenario file at ``path``; messages name it ``display`` (default: ``path`` as given)."""
+    file = Path(path)
+    name = display if display is not None else str(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError([ScenarioProblem(SourceLocation(name, 1, 1), "", f"cannot read: {exc}")]) from exc
+    return parse_scenario(text, name)

@@ -1,0 +1,312 @@
+"""The scenario language: what a scenario file may say, as pydantic models.
+
+A scenario is an admin's KubeSpawner configuration (``kubespawner:``, trait name -> value, exactly as
+``c.KubeSpawner.<trait>`` is written) plus an ordered list of steps that drive a hub and check what
+ended up in the cluster. Steps are data; ``harness/runner.py`` executes them.
+
+Each step item is a mapping with exactly one step key and, optionally, version gates next to it::
+
+    - expect_pvc: {name: claim-alice, size: 1Gi}
+      kubespawner: ">=7"        # PEP 440 specifier; the step only applies to these releases
+
+The gates sit *beside* the step (not inside its body) so they can never clash with a body field:
+``restart_hub`` has its own ``kubespawner:`` field, the version to switch to. A version-dependent
+expectation is written as two items with disjoint specifiers. Gates are evaluated against the
+versions the hub runs at that point of the scenario (``restart_hub`` may change them).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    Tag,
+    create_model,
+    field_validator,
+    model_validator,
+)
+
+from harness.scenario.errors import SourceLocation
+
+#: Keys a step item may carry next to its step key.
+GATE_KEYS: tuple[str, ...] = ("jupyterhub", "kubespawner")
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+#: Scenario names end up in test ids and namespace names (with a suffix), so keep room for one.
+MAX_NAME_LENGTH = 40
+
+
+class _Strict(BaseModel):
+    """Base of every model: unknown fields are errors and YAML types are not coerced.
+
+    Strict mode matters for hand-written YAML: ``server: no`` is a boolean and ``size: 1.5`` a float,
+    and silently turning them into strings would hide the author's mistake.
+    """
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+# --------------------------------------------------------------------------------------------- bodies
+class _Body(_Strict):
+    """A step body. ``- restart_cluster:`` (a null body) means the same as ``{}``."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_is_empty(cls, data: Any) -> Any:
+        return {} if data is None else data
+
+
+class ServerRef(_Body):
+    """Names one server of one user; ``server: ""`` (the default) is the user's default server."""
+
+    user: str = Field(description="JupyterHub user name; must be declared under `users:`.")
+    server: str = Field("", description='Named server, or "" for the default server.')
+
+
+class StartStep(ServerRef):
+    """Start the server through the hub REST API and wait until it is ready."""
+
+    timeout: float = Field(300.0, gt=0, description="Seconds to wait for the server to be ready.")
+
+
+class StopStep(ServerRef):
+    """Stop the server (the pod goes away; what happens to its PVC is what scenarios check)."""
+
+
+class DeleteServerStep(ServerRef):
+    """Delete a named server for good (``remove: true``), which is when ``delete_pvc`` acts."""
+
+
+class DeleteUserStep(_Body):
+    """Delete the user from the hub (stopping and removing all their servers)."""
+
+    user: str
+
+
+class WriteFileStep(ServerRef):
+    """Write a text file through the running server's contents API."""
+
+    path: str = Field(description="Path relative to the server's root directory.")
+    content: str
+
+
+class ExpectFileStep(ServerRef):
+    """Read a file through the running server's contents API and compare it."""
+
+    path: str = Field(description="Path relative to the server's root directory.")
+    exists: bool = True
+    content: str | None = Field(None, description="Exact expected text; omitted: not checked.")
+
+
+class ExpectPvcStep(_Body):
+    """Check a PersistentVolumeClaim in the hub's namespace; omitted fields are not checked."""
+
+    name: str
+    exists: bool = True
+    labels: dict[str, str] | None = Field(None, description="Labels that must be present (subset).")
+    annotations: dict[str, str] | None = Field(None, description="Annotations that must be present.")
+    size: str | None = Field(None, description="spec.resources.requests.storage, e.g. 1Gi.")
+    storage_class: str | None = Field(None, description="spec.storageClassName.")
+    access_modes: list[str] | None = Field(None, description="spec.accessModes, e.g. [ReadWriteOnce].")
+    phase: Literal["Pending", "Bound", "Lost"] | None = None
+
+
+class ExpectMountStep(ServerRef):
+    """Check a volume mount of the server's notebook container."""
+
+    path: str = Field(description="mountPath inside the container.")
+    exists: bool = True
+    claim: str | None = Field(None, description="Name of the PVC the mounted volume refers to.")
+    sub_path: str | None = Field(None, description="subPath of the mount.")
+    read_only: bool | None = None
+    check: Literal["spec", "runtime", "both"] = Field(
+        "both", description="spec: the pod object; runtime: what the running container sees."
+    )
+
+
+class RestartHubStep(_Body):
+    """Restart the hub, optionally switching the KubeSpawner / JupyterHub release (an upgrade)."""
+
+    kubespawner: str | None = Field(None, description="Exact KubeSpawner version to restart with.")
+    jupyterhub: str | None = Field(None, description="Exact JupyterHub version to restart with.")
+
+    @field_validator("kubespawner", "jupyterhub")
+    @classmethod
+    def _exact_version(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                Version(value)
+            except InvalidVersion:
+                raise ValueError(
+                    f"invalid version {value!r}; expected an exact version such as '7.1.0'"
+                ) from None
+        return value
+
+
+class RestartClusterStep(_Body):
+    """Restart the cluster node(s) like a reboot; API objects and volume data survive."""
+
+
+class ExpectSpawnFailureStep(ServerRef):
+    """Start the server and expect the spawn to fail with a message containing ``message``."""
+
+    message: str = Field(description="Substring of the failure message the hub reports.")
+    timeout: float = Field(300.0, gt=0)
+
+
+#: Step name -> body model, in the order documentation lists them.
+STEP_BODIES: dict[str, type[_Body]] = {
+    "start": StartStep,
+    "stop": StopStep,
+    "write_file": WriteFileStep,
+    "expect_file": ExpectFileStep,
+    "expect_pvc": ExpectPvcStep,
+    "expect_mount": ExpectMountStep,
+    "expect_spawn_failure": ExpectSpawnFailureStep,
+    "restart_hub": RestartHubStep,
+    "restart_cluster": RestartClusterStep,
+    "delete_server": DeleteServerStep,
+    "delete_user": DeleteUserStep,
+}
+
+
+# ---------------------------------------------------------------------------------------------- items
+def _check_specifier(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            SpecifierSet(value)
+        except InvalidSpecifier:
+            raise ValueError(
+                f"invalid version specifier {value!r}; expected PEP 440 such as '>=7' or '>=6,<7'"
+            ) from None
+    return value
+
+
+class Step(_Strict):
+    """One step item: a step body under its name, plus optional version gates."""
+
+    #: The step name (``start``, ``expect_pvc``, ...); set on each concrete item class.
+    kind: ClassVar[str] = ""
+
+    kubespawner: str | None = Field(
+        None, description="PEP 440 specifier: the step applies only to these KubeSpawner versions."
+    )
+    jupyterhub: str | None = Field(
+        None, description="PEP 440 specifier: the step applies only to these JupyterHub versions."
+    )
+    _location: SourceLocation = PrivateAttr(default=SourceLocation("<unknown>", 0, 0))
+
+    _gates = field_validator("kubespawner", "jupyterhub")(_check_specifier)
+
+    @property
+    def body(self) -> _Body:
+        value: _Body = getattr(self, self.kind)
+        return value
+
+    @property
+    def location(self) -> SourceLocation:
+        """``file:line:column`` of the step item, for progress lines and failures."""
+        return self._location
+
+    def applies_to(self, kubespawner: str, jupyterhub: str) -> bool:
+        """Whether the gates admit these versions (no gate admits everything, pre-releases too)."""
+        for spec, version in ((self.kubespawner, kubespawner), (self.jupyterhub, jupyterhub)):
+            if spec is not None and not SpecifierSet(spec).contains(version, prereleases=True):
+                return False
+        return True
+
+
+def _item_model(kind: str, body: type[_Body]) -> type[Step]:
+    model = create_model(  # type: ignore[call-overload]
+        "".join(part.title() for part in kind.split("_")) + "Item",
+        __base__=Step,
+        __doc__=body.__doc__,
+        **{kind: (body, ...)},
+    )
+    model.kind = kind
+    return model
+
+
+STEP_ITEMS: dict[str, type[Step]] = {kind: _item_model(kind, body) for kind, body in STEP_BODIES.items()}
+
+
+def step_kind_of(item: Any) -> str | None:
+    """The step name of a raw step item, or None when it has not exactly one known step key."""
+    if isinstance(item, Step):
+        return item.kind
+    if not isinstance(item, dict):
+        return None
+    kinds = [key for key in item if key in STEP_BODIES]
+    return kinds[0] if len(kinds) == 1 else None
+
+
+if TYPE_CHECKING:
+    StepItem = Step
+else:
+    #: A step item: validated as the item model its step key names.
+    StepItem = Annotated[
+        Union[tuple(Annotated[model, Tag(kind)] for kind, model in STEP_ITEMS.items())],  # noqa: UP007
+        Discriminator(step_kind_of),
+    ]
+
+
+# ------------------------------------------------------------------------------------------- scenario
+class User(_Strict):
+    """A hub user the scenario drives; steps may only name declared users and servers."""
+
+    name: str
+    admin: bool = False
+    named_servers: list[str] = Field(
+        default_factory=list, description="Named servers the steps use (the default server is implied)."
+    )
+
+
+class Scenario(_Strict):
+    """One storage conformance scenario (one YAML file)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    name: str = Field(description="Lowercase DNS label; used in test ids and namespace names.")
+    description: str
+    kubespawner: dict[str, Any] = Field(
+        default_factory=dict,
+        description="c.KubeSpawner.<trait> = value, as an admin writes it: trait name -> value.",
+    )
+    hub_config: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Other hub configuration: 'Class.trait' -> value, e.g. JupyterHub.allow_named_servers.",
+    )
+    users: list[User] = Field(min_length=1)
+    steps: list[StepItem] = Field(min_length=1)
+    finally_: list[StepItem] = Field(
+        default_factory=list,
+        alias="finally",
+        description="Steps run after `steps`, also when a step failed (cleanup, final checks).",
+    )
+    _source: str = PrivateAttr(default="<string>")
+
+    @field_validator("name")
+    @classmethod
+    def _dns_label(cls, value: str) -> str:
+        if not _DNS_LABEL.match(value) or len(value) > MAX_NAME_LENGTH:
+            raise ValueError(
+                f"invalid name {value!r}; expected lowercase letters, digits and '-', starting and "
+                f"ending with a letter or digit, at most {MAX_NAME_LENGTH} characters"
+            )
+        return value
+
+    @property
+    def source(self) -> str:
+        """The file the scenario was loaded from, as shown in messages."""
+        return self._source
+
+    def user(self, name: str) -> User:
+        return next(user for user in self.users if user.name == name)

@@ -1,0 +1,45 @@
+"""The JSON Schema of scenario files, for editors (``# yaml-language-server: $schema=...``).
+
+The schema is generated from the pydantic models so it cannot drift from what the loader accepts;
+the committed copy ``scenarios/scenario.schema.json`` is checked by a unit test. Regenerate it with
+``python -m harness.scenario.schema > scenarios/scenario.schema.json`` (or ``nox -s schema``).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from harness.scenario.kubespawner_traits import KUBESPAWNER_TRAITS
+from harness.scenario.models import Scenario
+
+SCHEMA_FILE_NAME = "scenario.schema.json"
+#: What the plugin looks for in a YAML file's header to treat it as a scenario.
+SCHEMA_HEADER = f"# yaml-language-server: $schema=./{SCHEMA_FILE_NAME}"
+
+
+def scenario_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of one scenario file."""
+    schema = Scenario.model_json_schema(by_alias=True)
+    properties = schema["properties"]
+    # Editors complete trait names and flag typos; values stay free-form as in jupyterhub_config.py.
+    properties["kubespawner"]["propertyNames"] = {"enum": sorted(KUBESPAWNER_TRAITS)}
+    properties["hub_config"]["propertyNames"] = {"pattern": r"^[A-Za-z_]\w*\.[A-Za-z_]\w*$"}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"https://jupyterhub-storage-conformance/{SCHEMA_FILE_NAME}",
+        **schema,
+    }
+
+
+def render_schema() -> str:
+    """The schema file's exact text (stable key order, trailing newline)."""
+    return json.dumps(scenario_schema(), indent=2) + "\n"
+
+
+def main() -> None:
+    print(render_schema(), end="")
+
+
+if __name__ == "__main__":
+    main()
