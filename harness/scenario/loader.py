@@ -71,8 +71,13 @@ def _compose(text: str, file: str) -> _MarkedDocument:
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        where = SourceLocation(file, mark.line + 1, mark.column + 1) if mark else SourceLocation(file, 1, 1)
-        what = " ".join(filter(None, [exc.context, exc.problem]))
+        where = _loc(file, mark) if mark else SourceLocation(file, 1, 1)
+        what = exc.problem or exc.context or "cannot parse"
+        if exc.context and exc.problem:
+            started = exc.context_mark
+            what += f" ({exc.context}" + (
+                f" started at {started.line + 1}:{started.column + 1})" if started else ")"
+            )
         doc.problems.append(ScenarioProblem(where, "", f"invalid YAML: {what}"))
         return doc
     finally:
@@ -244,8 +249,12 @@ def _one_pydantic_problem(doc: _MarkedDocument, details: ErrorDetails) -> None:
 
 
 # ------------------------------------------------------------------------------ semantic checks
-def _check_config_names(doc: _MarkedDocument) -> None:
+def _check_config(doc: _MarkedDocument) -> None:
+    """Config names must be known and values plain data, since they end up in jupyterhub_config.py."""
     data = doc.data if isinstance(doc.data, dict) else {}
+    for section in ("kubespawner", "hub_config"):
+        if isinstance(data.get(section), dict):
+            _check_plain(doc, (section,), data[section])
     traits = data.get("kubespawner")
     if isinstance(traits, dict):
         for name in traits:
@@ -269,6 +278,24 @@ def _check_config_names(doc: _MarkedDocument) -> None:
                     key=True,
                     shown=("hub_config",),
                 )
+
+
+def _check_plain(doc: _MarkedDocument, path: Path_, value: Any) -> None:
+    """Flag values YAML typed as something other than JSON-like data (dates, binary, sets)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str) and len(path) > 1:
+                doc.problem(
+                    (*path, key), f"mapping keys must be strings, got {_describe(key)}", key=True, shown=path
+                )
+            _check_plain(doc, (*path, key), item)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_plain(doc, (*path, index), item)
+    elif not isinstance(value, (str, int, float, bool, type(None))):
+        doc.problem(
+            path, f"YAML read this as a {type(value).__name__} ({value}); quote it to make it a string"
+        )
 
 
 def _check_trait_name(doc: _MarkedDocument, name: str) -> None:
@@ -297,7 +324,7 @@ def _check_references(doc: _MarkedDocument, scenario: Scenario) -> None:
     for index, user in enumerate(scenario.users):
         if user.name in users:
             doc.problem(("users", index, "name"), f"duplicate user {user.name!r}")
-        users[user.name] = user
+        users.setdefault(user.name, user)
     declared = ", ".join(users)
     for path, item in _iter_steps(scenario):
         body = item.body
@@ -305,13 +332,17 @@ def _check_references(doc: _MarkedDocument, scenario: Scenario) -> None:
         if user_name is None:
             continue
         if user_name not in users:
-            doc.problem((*path, item.kind, "user"), f"unknown user {user_name!r}; declared users: {declared}")
+            doc.problem(
+                (*path, item.kind, "user"),
+                f"unknown user {user_name!r}{did_you_mean(user_name, users)}; declared users: {declared}",
+            )
             continue
         if isinstance(body, ServerRef) and body.server and body.server not in users[user_name].named_servers:
             servers = ", ".join(repr(name) for name in ["", *users[user_name].named_servers])
             doc.problem(
                 (*path, item.kind, "server"),
-                f"unknown server {body.server!r} of user {user_name!r}; declared: {servers} "
+                f"unknown server {body.server!r} of user {user_name!r}"
+                f"{did_you_mean(body.server, users[user_name].named_servers)}; declared: {servers} "
                 "(add it to the user's named_servers)",
             )
 
@@ -331,7 +362,7 @@ def parse_scenario(text: str, file: str = "<string>") -> Scenario:
                 scenario = Scenario.model_validate(doc.data)
             except ValidationError as error:
                 _pydantic_problems(doc, error)
-        _check_config_names(doc)
+        _check_config(doc)
     if scenario is not None:
         _check_references(doc, scenario)
     if doc.problems:

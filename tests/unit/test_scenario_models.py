@@ -1,0 +1,142 @@
+"""The scenario language accepts what the README documents and keeps what the runner needs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from harness.scenario import STEP_BODIES, ScenarioError, parse_scenario
+from harness.scenario.kubespawner_traits import KUBESPAWNER_TRAITS
+from harness.scenario.loader import load_scenario
+from harness.scenario.schema import SCHEMA_HEADER, render_schema
+
+ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
+
+EXAMPLE = """\
+name: example
+description: every step once
+kubespawner:
+  storage_pvc_ensure: true
+  volumes: [{name: home, persistentVolumeClaim: {claimName: "claim-{username}"}}]
+hub_config:
+  JupyterHub.allow_named_servers: true
+users:
+  - name: alice
+    named_servers: [work]
+steps:
+  - start: {user: alice, server: work}
+  - write_file: {user: alice, path: a.txt, content: "x"}
+  - expect_file: {user: alice, path: a.txt, content: "x"}
+  - expect_pvc: {name: claim-alice, size: 1Gi, storage_class: standard, access_modes: [ReadWriteOnce]}
+    kubespawner: ">=7"
+  - expect_pvc: {name: claim-alice, exists: false}
+    kubespawner: "<7"
+    jupyterhub: ">=5"
+  - expect_mount: {user: alice, path: /home/jovyan, claim: claim-alice, sub_path: home, check: spec}
+  - expect_spawn_failure: {user: alice, message: "exceeded quota"}
+  - restart_hub: {kubespawner: 7.1.0}
+  - restart_cluster:
+  - stop: {user: alice}
+  - delete_server: {user: alice, server: work}
+finally:
+  - delete_user: {user: alice}
+"""
+
+
+def test_example_covers_every_step_kind() -> None:
+    scenario = parse_scenario(EXAMPLE, "example.yaml")
+    kinds = {step.kind for step in [*scenario.steps, *scenario.finally_]}
+    assert kinds == set(STEP_BODIES)
+
+
+def test_steps_keep_their_line_numbers() -> None:
+    scenario = parse_scenario(EXAMPLE, "example.yaml")
+    assert [step.location.line for step in scenario.steps[:4]] == [12, 13, 14, 15]
+    assert str(scenario.steps[0].location) == "example.yaml:12:5"
+    assert str(scenario.finally_[0].location) == "example.yaml:27:5"
+    assert scenario.source == "example.yaml"
+
+
+def test_config_is_kept_verbatim() -> None:
+    scenario = parse_scenario(EXAMPLE, "example.yaml")
+    assert scenario.kubespawner["volumes"][0]["persistentVolumeClaim"]["claimName"] == "claim-{username}"
+    assert scenario.hub_config == {"JupyterHub.allow_named_servers": True}
+
+
+def test_bodies_have_defaults_and_null_body_is_empty() -> None:
+    scenario = parse_scenario(EXAMPLE, "example.yaml")
+    write = scenario.steps[1].body
+    assert write.model_dump() == {"user": "alice", "server": "", "path": "a.txt", "content": "x"}
+    assert scenario.steps[8].kind == "restart_cluster"
+    assert scenario.steps[7].body.model_dump() == {"kubespawner": "7.1.0", "jupyterhub": None}
+
+
+@pytest.mark.parametrize(
+    ("kubespawner", "jupyterhub", "expected"),
+    [
+        ("7.1.0", "6.1.1", [True, False]),
+        ("7.0.0", "4.0.0", [True, False]),
+        ("6.2.0", "5.5.4", [False, True]),
+        ("6.2.0", "4.1.0", [False, False]),
+        ("7.2.0rc1", "6.1.1", [True, False]),
+    ],
+)
+def test_version_gates(kubespawner: str, jupyterhub: str, expected: list[bool]) -> None:
+    gated = parse_scenario(EXAMPLE, "example.yaml").steps[3:5]
+    assert [step.applies_to(kubespawner, jupyterhub) for step in gated] == expected
+
+
+def test_ungated_step_applies_everywhere() -> None:
+    step = parse_scenario(EXAMPLE, "example.yaml").steps[0]
+    assert step.applies_to("0.1", "0.1")
+
+
+def test_models_are_immutable() -> None:
+    scenario = parse_scenario(EXAMPLE, "example.yaml")
+    with pytest.raises(ValueError, match="frozen"):
+        scenario.name = "other"
+
+
+def test_all_problems_are_reported_at_once() -> None:
+    text = EXAMPLE.replace("start: {user: alice, server: work}", "start: {usr: alice}").replace(
+        "storage_pvc_ensure", "pvc"
+    )
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario(text, "x.yaml")
+    assert [problem.path for problem in caught.value.problems] == [
+        "kubespawner",
+        "steps[0].start",
+        "steps[0].start",
+    ]
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[path.stem for path in SCENARIOS])
+def test_repository_scenarios_load_and_carry_the_schema_header(path: Path) -> None:
+    scenario = load_scenario(path)
+    assert scenario.name == path.stem
+    assert path.read_text(encoding="utf-8").splitlines()[0] == SCHEMA_HEADER
+
+
+def test_committed_schema_is_current() -> None:
+    committed = (ROOT / "scenarios" / "scenario.schema.json").read_text(encoding="utf-8")
+    assert committed == render_schema(), (
+        "scenarios/scenario.schema.json is stale; run: python -m harness.scenario.schema > "
+        "scenarios/scenario.schema.json (or nox -s schema)"
+    )
+
+
+def test_schema_lists_every_step_and_trait() -> None:
+    schema = json.loads(render_schema())
+    items = schema["properties"]["steps"]["items"]["oneOf"]
+    assert len(items) == len(STEP_BODIES)
+    assert set(schema["properties"]["kubespawner"]["propertyNames"]["enum"]) == KUBESPAWNER_TRAITS
+
+
+def test_trait_list_covers_installed_kubespawner() -> None:
+    kubespawner = pytest.importorskip("kubespawner")
+    installed = set(kubespawner.KubeSpawner.class_trait_names(config=True))
+    missing = installed - KUBESPAWNER_TRAITS
+    assert not missing, f"add to harness/scenario/kubespawner_traits.py: {sorted(missing)}"
