@@ -1,0 +1,69 @@
+"""PVC oracle: a PVC exists (or not) with the expected name, labels, size, class, access modes, phase."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from harness.checks.errors import CheckFailed
+from harness.hub.k8s import Kube
+
+
+def pvc_mismatches(pvc: Mapping[str, Any] | None, expected: Any) -> list[str]:
+    """What differs between a PVC (API dict, or None when absent) and an ``expect_pvc`` body."""
+    name = expected.name
+    if not expected.exists:
+        if pvc is None:
+            return []
+        if pvc["metadata"].get("deletionTimestamp"):
+            return [
+                f"PVC {name} is terminating but still exists (finalizers {pvc['metadata'].get('finalizers')})"
+            ]
+        return [f"PVC {name} exists, expected it to be absent"]
+    if pvc is None:
+        return [f"PVC {name} does not exist"]
+    meta, spec = pvc["metadata"], pvc.get("spec") or {}
+    out: list[str] = []
+    if meta.get("deletionTimestamp"):
+        out.append(f"PVC {name} is being deleted (deletionTimestamp {meta['deletionTimestamp']})")
+    for field, want in (("labels", expected.labels), ("annotations", expected.annotations)):
+        have = meta.get(field) or {}
+        for key, value in (want or {}).items():
+            if have.get(key) != value:
+                out.append(f"PVC {name} {field}[{key!r}]: expected {value!r}, got {have.get(key)!r}")
+    size = ((spec.get("resources") or {}).get("requests") or {}).get("storage")
+    if expected.size is not None and size != expected.size:
+        out.append(
+            f"PVC {name} size (spec.resources.requests.storage): expected {expected.size!r}, got {size!r}"
+        )
+    if expected.storage_class is not None and spec.get("storageClassName") != expected.storage_class:
+        out.append(
+            f"PVC {name} storageClassName: expected {expected.storage_class!r}, "
+            f"got {spec.get('storageClassName')!r}"
+        )
+    if expected.access_modes is not None and list(spec.get("accessModes") or []) != list(
+        expected.access_modes
+    ):
+        out.append(f"PVC {name} accessModes: expected {expected.access_modes}, got {spec.get('accessModes')}")
+    phase = (pvc.get("status") or {}).get("phase")
+    if expected.phase is not None and phase != expected.phase:
+        out.append(f"PVC {name} phase: expected {expected.phase}, got {phase}")
+    return out
+
+
+def expect_pvc(kube: Kube, namespace: str, expected: Any, settle: float = 60.0) -> dict[str, Any] | None:
+    """Check a PVC, re-reading for up to ``settle`` seconds (binding and deletion are asynchronous).
+
+    Returns the PVC dict (None when absent as expected); raises CheckFailed with every mismatch.
+    """
+    deadline = time.monotonic() + settle
+    while True:
+        pvc = kube.get("pvc", namespace, expected.name)
+        problems = pvc_mismatches(pvc, expected)
+        if not problems:
+            return pvc
+        if time.monotonic() > deadline:
+            others = sorted(p["metadata"]["name"] for p in kube.list("pvc", namespace))
+            raise CheckFailed("; ".join(problems) + f" (PVCs in {namespace}: {', '.join(others) or 'none'})")
+        time.sleep(1)

@@ -1,0 +1,141 @@
+"""``existing`` backend: any cluster a kubeconfig points at (a real cluster, realk8s, minikube, ...).
+
+The harness only ever touches namespaces it creates (labelled managed-by), never builds or loads
+images (the user names them, with ``{kubespawner}``/``{jupyterhub}`` placeholders for the matrix),
+and restarts the cluster only when allowed and told how (``--allow-cluster-restart`` plus a command).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from harness.clusters.base import Cluster, ClusterError, HubVersions, Images
+from harness.hub.k8s import Kube, wait_for
+from harness.hub.portforward import service_port_forward
+
+DEFAULT_READER_IMAGE = "busybox:1.36"
+
+
+def _opt(options: Any, name: str, default: Any = None) -> Any:
+    value = getattr(options, name, default)
+    return default if value is None else value
+
+
+def format_image(template: str, versions: HubVersions) -> str:
+    """Fill ``{kubespawner}`` / ``{jupyterhub}`` in an image reference (nothing else is a placeholder)."""
+    return template.replace("{kubespawner}", versions.kubespawner).replace(
+        "{jupyterhub}", versions.jupyterhub
+    )
+
+
+class ExistingBackend(Cluster):
+    """A cluster that exists already; options: kubeconfig, context, hub_image, proxy_image,
+    singleuser_image, reader_image, image_pull_policy, service_access ("clusterip" | "port-forward"),
+    allow_cluster_restart, cluster_restart_command."""
+
+    backend = "existing"
+
+    def __init__(self, options: Any) -> None:
+        self.options = options
+        path = _opt(options, "kubeconfig") or os.environ.get("KUBECONFIG", "").split(os.pathsep)[0]
+        self._kubeconfig = Path(path or Path.home() / ".kube" / "config").expanduser()
+        self._context: str | None = _opt(options, "context")
+        self._kube: Kube | None = None
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self._kubeconfig
+
+    @property
+    def context(self) -> str | None:
+        return self._context
+
+    @property
+    def kube(self) -> Kube:
+        if self._kube is None:
+            self._kube = Kube.from_kubeconfig(self._kubeconfig, self._context)
+        return self._kube
+
+    def start(self) -> None:
+        if not self._kubeconfig.is_file():
+            raise ClusterError(f"kubeconfig {self._kubeconfig} does not exist (--kubeconfig or KUBECONFIG)")
+        try:
+            self.kube.core.list_namespace(limit=1)
+        except Exception as exc:
+            raise ClusterError(f"cannot reach the cluster of {self._kubeconfig}: {exc}") from exc
+
+    def stop(self) -> None:
+        """Nothing to undo: the harness never created this cluster (its namespaces go with each scenario)."""
+        self._kube = None
+
+    def images(self, versions: HubVersions) -> Images:
+        hub = _opt(self.options, "hub_image")
+        singleuser = _opt(self.options, "singleuser_image")
+        if not hub or not singleuser:
+            raise ClusterError("the existing backend needs --hub-image and --singleuser-image")
+        hub_ref = format_image(hub, versions)
+        proxy = _opt(self.options, "proxy_image")
+        return Images(
+            hub=hub_ref,
+            proxy=format_image(proxy, versions) if proxy else hub_ref,
+            singleuser=format_image(singleuser, versions),
+            reader=_opt(self.options, "reader_image", DEFAULT_READER_IMAGE),
+            pull_policy=_opt(self.options, "image_pull_policy", "IfNotPresent"),
+        )
+
+    @contextlib.contextmanager
+    def service_url(self, namespace: str, service: str, port: int) -> Iterator[str]:
+        mode = _opt(self.options, "service_access", "clusterip")
+        if mode == "port-forward":
+            with service_port_forward(self.kube, namespace, service, port) as url:
+                yield url
+            return
+        if mode != "clusterip":
+            raise ClusterError(f"unknown service access {mode!r}; expected 'clusterip' or 'port-forward'")
+        svc = self.kube.get("service", namespace, service)
+        ip = (svc or {}).get("spec", {}).get("clusterIP")
+        if not ip or ip == "None":
+            raise ClusterError(f"Service {namespace}/{service} has no ClusterIP")
+        yield f"http://{ip}:{port}"
+
+    def restart_unsupported_reason(self) -> str | None:
+        if not _opt(self.options, "allow_cluster_restart", False):
+            return "restarting an existing cluster needs --allow-cluster-restart"
+        if not _opt(self.options, "cluster_restart_command"):
+            return "--allow-cluster-restart needs --cluster-restart-command (how to restart this cluster)"
+        return None
+
+    def restart(self) -> None:
+        reason = self.restart_unsupported_reason()
+        if reason:
+            raise ClusterError(reason)
+        command = _opt(self.options, "cluster_restart_command")
+        result = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=600)
+        if result.returncode != 0:
+            raise ClusterError(
+                f"cluster restart command failed ({result.returncode}): {result.stderr[-2000:]}"
+            )
+        self._kube = None
+        wait_for(
+            "the API server and every node to be Ready after the restart",
+            self._nodes_ready,
+            timeout=300,
+            interval=2,
+        )
+
+    def _nodes_ready(self) -> bool | None:
+        try:
+            nodes = self.kube.list("node")
+        except Exception:
+            self._kube = None
+            return None
+        for node in nodes:
+            conditions = {c["type"]: c["status"] for c in (node.get("status") or {}).get("conditions") or []}
+            if conditions.get("Ready") != "True":
+                return None
+        return True if nodes else None

@@ -1,0 +1,154 @@
+"""Put a JupyterHub into a fresh namespace, restart it, and take the namespace away again.
+
+One code path for every backend: the only backend-specific inputs are the ``Images`` the cluster
+returned and the URL ``Cluster.service_url`` yields for the proxy.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+
+from kubernetes.client.exceptions import ApiException
+
+from harness.clusters.base import MANAGED_BY_LABEL, MANAGED_BY_VALUE, Images
+from harness.hub import manifests
+from harness.hub.config import HubConfigInput, render_hub_config
+from harness.hub.k8s import Kube, is_not_found, wait_for
+
+NAMESPACE_PREFIX = "jhsc-"
+
+
+def namespace_name(slug: str) -> str:
+    """``jhsc-<slug>-<random>``: a fresh DNS label per scenario run (at most 63 characters)."""
+    clean = re.sub(r"[^a-z0-9-]+", "-", slug.lower()).strip("-")[:45].strip("-") or "scenario"
+    return f"{NAMESPACE_PREFIX}{clean}-{secrets.token_hex(3)}"
+
+
+@dataclass(frozen=True)
+class HubDeployment:
+    """What the runner needs to know about a hub it deployed."""
+
+    namespace: str
+    harness_token: str
+    config_text: str
+
+
+def create_namespace(kube: Kube, namespace: str) -> None:
+    kube.create(manifests.namespace(namespace))
+    # The default ServiceAccount appears asynchronously; pods cannot be created before it.
+    wait_for(
+        f"ServiceAccount default in {namespace}",
+        lambda: kube.get("serviceaccount", namespace, "default"),
+        timeout=60,
+    )
+
+
+def deploy_hub(kube: Kube, namespace: str, images: Images, config: HubConfigInput) -> HubDeployment:
+    """Create every hub object in ``namespace`` (which must exist). Does not wait for readiness."""
+    text = render_hub_config(config)
+    harness_token = secrets.token_hex(32)
+    for obj in manifests.hub_objects(images, text, secrets.token_hex(32), harness_token):
+        kube.create(obj, namespace=namespace)
+    return HubDeployment(namespace=namespace, harness_token=harness_token, config_text=text)
+
+
+def selector_of(labels: dict[str, str]) -> str:
+    return ",".join(f"{k}={v}" for k, v in labels.items())
+
+
+def pod_summary(kube: Kube, namespace: str, selector: str | None = None) -> str:
+    """One line per pod: phase and container states (what a human needs when a wait times out)."""
+    parts = []
+    for pod in kube.list("pod", namespace, selector):
+        states = []
+        for cs in (pod.get("status") or {}).get("containerStatuses") or []:
+            state = cs.get("state") or {}
+            if "waiting" in state:
+                w = state["waiting"]
+                states.append(f"waiting {w.get('reason')}: {w.get('message') or ''}".strip())
+            elif "terminated" in state:
+                t = state["terminated"]
+                states.append(f"terminated {t.get('reason')} exit {t.get('exitCode')}")
+            else:
+                states.append(f"running ready={cs.get('ready')}")
+        phase = (pod.get("status") or {}).get("phase")
+        parts.append(f"{pod['metadata']['name']} {phase} [{'; '.join(states)}]")
+    return ", ".join(parts) or "no pods"
+
+
+def wait_deployment_ready(
+    kube: Kube, namespace: str, name: str, labels: dict[str, str], timeout: float = 180
+) -> None:
+    """Wait until the Deployment's current generation has one ready, updated replica."""
+
+    def ready() -> bool | None:
+        dep = kube.get("deployment", namespace, name) or {}
+        st = dep.get("status") or {}
+        done = (
+            (st.get("observedGeneration") or 0) >= (dep.get("metadata", {}).get("generation") or 0)
+            and (st.get("updatedReplicas") or 0) >= 1
+            and (st.get("readyReplicas") or 0) >= 1
+            and (st.get("replicas") or 0) == (st.get("updatedReplicas") or 0)
+        )
+        return True if done else None
+
+    wait_for(
+        f"Deployment {namespace}/{name} to be ready",
+        ready,
+        timeout=timeout,
+        interval=1,
+        last=lambda: pod_summary(kube, namespace, selector_of(labels)),
+    )
+
+
+def wait_hub_ready(kube: Kube, namespace: str, timeout: float = 180) -> None:
+    wait_deployment_ready(kube, namespace, "proxy", manifests.PROXY_LABELS, timeout)
+    wait_deployment_ready(kube, namespace, "hub", manifests.HUB_LABELS, timeout)
+
+
+def hub_pod_uids(kube: Kube, namespace: str) -> set[str]:
+    return {p["metadata"]["uid"] for p in kube.list("pod", namespace, selector_of(manifests.HUB_LABELS))}
+
+
+def restart_hub(kube: Kube, namespace: str, hub_image: str | None = None, timeout: float = 180) -> None:
+    """Replace the hub pod: with ``hub_image`` by rolling the Deployment, else by deleting the pod.
+
+    Either way the Deployment (Recreate) makes a new pod that reopens the same sqlite DB on ``hub-db``.
+    """
+    old = hub_pod_uids(kube, namespace)
+    if hub_image is not None:
+        patch = {"spec": {"template": {"spec": {"containers": [{"name": "hub", "image": hub_image}]}}}}
+        kube.apps.patch_namespaced_deployment("hub", namespace, patch)
+    else:
+        for pod in kube.list("pod", namespace, selector_of(manifests.HUB_LABELS)):
+            kube.core.delete_namespaced_pod(pod["metadata"]["name"], namespace)
+    wait_for(
+        "the old hub pod to go away",
+        lambda: True if not old & hub_pod_uids(kube, namespace) else None,
+        timeout=timeout,
+        interval=1,
+    )
+    wait_deployment_ready(kube, namespace, "hub", manifests.HUB_LABELS, timeout)
+
+
+def delete_namespace(kube: Kube, namespace: str, *, wait: bool = True, timeout: float = 180) -> None:
+    """Delete a namespace the harness made (refuses others) and wait until it is gone."""
+    ns = kube.get("namespace", None, namespace)
+    if ns is None:
+        return
+    if (ns["metadata"].get("labels") or {}).get(MANAGED_BY_LABEL) != MANAGED_BY_VALUE:
+        raise RuntimeError(f"refusing to delete namespace {namespace}: not labelled {MANAGED_BY_LABEL}")
+    try:
+        kube.core.delete_namespace(namespace)
+    except ApiException as exc:
+        if not is_not_found(exc):
+            raise
+    if wait:
+        wait_for(
+            f"namespace {namespace} to be deleted",
+            lambda: True if kube.get("namespace", None, namespace) is None else None,
+            timeout=timeout,
+            interval=1,
+        )
