@@ -8,6 +8,8 @@ the committed copy ``scenarios/scenario.schema.json`` is checked by a unit test.
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 from harness.scenario.kubespawner_traits import KUBESPAWNER_TRAITS
@@ -16,6 +18,22 @@ from harness.scenario.models import Scenario
 SCHEMA_FILE_NAME = "scenario.schema.json"
 #: What the plugin looks for in a YAML file's header to treat it as a scenario.
 SCHEMA_HEADER = f"# yaml-language-server: $schema=./{SCHEMA_FILE_NAME}"
+#: The header with any relative path to the schema (host repos keep scenarios elsewhere).
+_HEADER = re.compile(r"^#\s*yaml-language-server:\s*\$schema=\S*\bscenario\.schema\.json\s*$")
+_HEADER_LINES = 5
+
+
+def has_scenario_header(path: Path) -> bool:
+    """Whether one of the first lines of ``path`` is the scenario ``$schema`` comment.
+
+    This is how the plugin tells scenario files from the other YAML a host repository holds.
+    """
+    try:
+        with path.open(encoding="utf-8", errors="replace") as handle:
+            head = [handle.readline() for _ in range(_HEADER_LINES)]
+    except OSError:
+        return False
+    return any(_HEADER.match(line.strip()) for line in head)
 
 
 def scenario_schema() -> dict[str, Any]:
