@@ -1,0 +1,142 @@
+"""Discovery documents (/version, /api, /apis, APIResourceLists) and /openapi/v2 for kubectl.
+
+The OpenAPI v2 document is built from the 1.30 JSON schemas that ``kubernetes-validate`` bundles: its
+definitions keep ``x-kubernetes-patch-merge-key``/``-strategy`` and ``x-kubernetes-group-version-kind``, which
+is what ``kubectl apply`` and ``kubectl explain`` read.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import platform
+import re
+from typing import Any
+
+from .resources import RESOURCES, group_versions
+
+Obj = dict[str, Any]
+
+KUBE_VERSION = {"major": "1", "minor": "30", "gitVersion": "v1.30.0-embedded"}
+
+
+def version() -> Obj:
+    return {
+        **KUBE_VERSION,
+        "gitCommit": "0000000000000000000000000000000000000000",
+        "gitTreeState": "clean",
+        "buildDate": "2024-04-17T00:00:00Z",
+        "goVersion": "go1.22.2",
+        "compiler": "gc",
+        "platform": f"linux/{'amd64' if platform.machine() in ('x86_64', 'AMD64') else platform.machine()}",
+    }
+
+
+def api_versions(server_address: str) -> Obj:
+    return {
+        "kind": "APIVersions",
+        "versions": ["v1"],
+        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": server_address}],
+    }
+
+
+def _group(name: str, version: str) -> Obj:
+    gv = {"groupVersion": f"{name}/{version}", "version": version}
+    return {"name": name, "versions": [gv], "preferredVersion": gv}
+
+
+def api_group_list() -> Obj:
+    groups = [gv.split("/")[0] for gv in group_versions() if "/" in gv]
+    return {
+        "kind": "APIGroupList",
+        "apiVersion": "v1",
+        "groups": [_group(g, "v1") for g in dict.fromkeys(groups)],
+    }
+
+
+def api_group(name: str) -> Obj | None:
+    if not any(r.group == name for r in RESOURCES):
+        return None
+    return {"kind": "APIGroup", "apiVersion": "v1", **_group(name, "v1")}
+
+
+_SUB_VERBS = {
+    "status": ["get", "patch", "update"],
+    "scale": ["get", "patch", "update"],
+    "binding": ["create"],
+    "eviction": ["create"],
+    "log": ["get"],
+    "exec": ["create", "get"],
+    "finalize": ["update"],
+    "token": ["create"],
+}
+_SUB_KIND = {"binding": "Binding", "eviction": "Eviction", "log": "Pod", "exec": "PodExecOptions",
+             "scale": "Scale", "token": "TokenRequest"}  # fmt: skip
+
+
+def resource_list(group_version: str) -> Obj | None:
+    resources = group_versions().get(group_version)
+    if resources is None:
+        return None
+    out: list[Obj] = []
+    for r in resources:
+        entry: Obj = {
+            "name": r.plural,
+            "singularName": r.singular,
+            "namespaced": r.namespaced,
+            "kind": r.kind,
+            "verbs": list(r.verbs),
+        }
+        if r.short_names:
+            entry["shortNames"] = list(r.short_names)
+        if r.categories:
+            entry["categories"] = list(r.categories)
+        out.append(entry)
+        for sub in r.subresources:
+            sub_entry: Obj = {
+                "name": f"{r.plural}/{sub}",
+                "singularName": "",
+                "namespaced": r.namespaced,
+                "kind": _SUB_KIND.get(sub, r.kind),
+                "verbs": _SUB_VERBS.get(sub, ["get"]),
+            }
+            if sub == "scale":
+                sub_entry.update(group="autoscaling", version="v1")
+            out.append(sub_entry)
+    return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": out}
+
+
+# ---- OpenAPI v2 --------------------------------------------------------------------------------------------
+def _swaggerise(node: Any) -> Any:
+    if isinstance(node, dict):
+        out: Obj = {}
+        for k, v in node.items():
+            if k == "$ref" and isinstance(v, str):
+                out[k] = "#/definitions/" + re.sub(r"^.*#/\$defs/", "", v)
+            elif k == "type" and isinstance(v, list):
+                types = [t for t in v if t != "null"]
+                if len(types) == 1:
+                    out[k] = types[0]
+            elif k in ("oneOf", "anyOf") and isinstance(v, list) and len(v) == 2 and {"type": "null"} in v:
+                out.update(_swaggerise(next(x for x in v if x != {"type": "null"})))
+            else:
+                out[k] = _swaggerise(v)
+        return out
+    if isinstance(node, list):
+        return [_swaggerise(v) for v in node]
+    return node
+
+
+@functools.lru_cache(maxsize=1)
+def openapi_v2_bytes() -> bytes:
+    """Swagger 2.0 with the 1.30 definitions (no paths: kubectl uses definitions only)."""
+    from ..schema import _ROOT
+
+    defs = json.loads(_ROOT.joinpath("_definitions.json").read_text())["$defs"]
+    doc = {
+        "swagger": "2.0",
+        "info": {"title": "Kubernetes", "version": KUBE_VERSION["gitVersion"]},
+        "paths": {},
+        "definitions": _swaggerise(defs),
+    }
+    return json.dumps(doc, separators=(",", ":")).encode()

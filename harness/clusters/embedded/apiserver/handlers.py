@@ -1,0 +1,237 @@
+"""Resource verbs over HTTP: get, list, watch, create, update, patch, delete, deletecollection, and the
+pod subresources binding/log/exec.  Query and body handling follows kube-apiserver's REST handlers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import random
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from . import errors, streams
+from .meta import md
+from .patch import PATCH_TYPES
+from .routing import Target
+
+if TYPE_CHECKING:
+    from .registry import Registry
+
+Obj = dict[str, Any]
+
+
+def dumps(obj: Any) -> bytes:
+    return json.dumps(obj, separators=(",", ":")).encode()
+
+
+def json_response(obj: Any, status: int = 200) -> web.Response:
+    return web.Response(body=dumps(obj), status=status, content_type="application/json")
+
+
+async def read_body(request: web.Request) -> Any:
+    raw = await request.read()
+    if not raw:
+        raise errors.bad_request("the body of the request was empty")
+    ctype = request.content_type
+    if "yaml" in ctype:
+        import yaml
+
+        try:
+            return yaml.safe_load(raw)
+        except yaml.YAMLError as e:
+            raise errors.bad_request(f"error decoding YAML: {e}") from None
+    try:
+        return json.loads(raw)
+    except ValueError as e:
+        raise errors.bad_request(f"couldn't get version/kind; json parse error: {e}") from None
+
+
+def _int(request: web.Request, key: str) -> int | None:
+    value = request.query.get(key)
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise errors.bad_request(f'invalid value for {key}: "{value}"') from None
+
+
+def _dry_run(request: web.Request) -> bool:
+    return "All" in request.query.getall("dryRun", [])
+
+
+async def handle(request: web.Request, registry: Registry, target: Target) -> web.StreamResponse:
+    info, ns, name, sub = target.info, target.namespace, target.name, target.subresource
+    method = request.method
+    if info.plural == "selfsubjectaccessreviews":
+        if method != "POST":
+            raise errors.method_not_allowed()
+        from .access_review import self_subject_access_review
+
+        body = await read_body(request)
+        return json_response(self_subject_access_review(registry, request["user"], body), 201)
+    if sub in ("log", "exec"):
+        pod = await registry.get("pods", ns, name or "")
+        if sub == "log":
+            return await streams.serve_logs(request, registry.pod_io, pod)
+        return await streams.serve_exec(request, registry.pod_io, pod)
+    if sub == "binding" and method == "POST":
+        return json_response(await bind_pod(registry, ns or "", name or "", await read_body(request)), 201)
+    if method == "GET":
+        if name is None:
+            if request.query.get("watch", "").lower() in ("1", "true"):
+                return await serve_watch(request, registry, target)
+            items, rv = await registry.list(
+                info.plural,
+                ns,
+                label_selector=request.query.get("labelSelector"),
+                field_selector=request.query.get("fieldSelector"),
+            )
+            return json_response(
+                {
+                    "kind": f"{info.kind}List",
+                    "apiVersion": info.api_version,
+                    "metadata": {"resourceVersion": rv},
+                    "items": items,
+                }
+            )
+        return json_response(await registry.get(info.plural, ns, name))
+    if method == "POST":
+        if name is not None:
+            raise errors.method_not_allowed()
+        body = await read_body(request)
+        obj = await registry.create(info.plural, ns, body, dry_run=_dry_run(request))
+        return json_response(obj, 201)
+    if method == "PUT":
+        if name is None:
+            raise errors.method_not_allowed()
+        body = await read_body(request)
+        if isinstance(body, dict):
+            body_name = md(body).get("name")
+            if body_name and body_name != name:
+                raise errors.bad_request(
+                    f"the name of the object ({body_name}) does not match the name on the URL ({name})"
+                )
+            md(body)["name"] = name
+        return json_response(await registry.update(info.plural, ns, body, subresource=sub))
+    if method == "PATCH":
+        if name is None:
+            raise errors.method_not_allowed()
+        patch_type = PATCH_TYPES.get(request.content_type)
+        if patch_type is None or patch_type == "apply":
+            raise errors.unsupported_media_type(request.content_type)
+        body = await read_body(request)
+        return json_response(
+            await registry.patch(info.plural, ns, name, body, patch_type=patch_type, subresource=sub)
+        )
+    if method == "DELETE":
+        options: Obj = {}
+        if request.can_read_body:
+            raw = await request.read()
+            if raw.strip():
+                options = json.loads(raw)
+        grace = options.get("gracePeriodSeconds", _int(request, "gracePeriodSeconds"))
+        policy = options.get("propagationPolicy", request.query.get("propagationPolicy"))
+        if policy is None and options.get("orphanDependents") is not None:
+            policy = "Orphan" if options["orphanDependents"] else "Background"
+        if name is None:
+            result = await registry.delete_collection(
+                info.plural,
+                ns,
+                label_selector=request.query.get("labelSelector"),
+                field_selector=request.query.get("fieldSelector"),
+                grace_period_seconds=grace,
+                propagation_policy=policy,
+            )
+            return json_response(result)
+        result = await registry.delete(
+            info.plural, ns, name, grace_period_seconds=grace, propagation_policy=policy,
+            preconditions=options.get("preconditions"),
+        )  # fmt: skip
+        return json_response(result)
+    raise errors.method_not_allowed()
+
+
+async def bind_pod(registry: Registry, namespace: str, name: str, binding: Obj) -> Obj:
+    """``pods/binding``: set spec.nodeName once (409 when already bound) and the PodScheduled condition."""
+    target = (binding or {}).get("target") or {}
+    node = target.get("name")
+    if not node:
+        raise errors.invalid(
+            "Binding",
+            name,
+            [{"reason": "FieldValueRequired", "message": "Required value", "field": "target.name"}],
+        )
+    await registry.bind(namespace, name, node)
+    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
+
+
+async def serve_watch(request: web.Request, registry: Registry, target: Target) -> web.StreamResponse:
+    """Chunked newline-delimited WatchEvents until ``timeoutSeconds`` or the client leaves."""
+    info = target.info
+    timeout = _int(request, "timeoutSeconds")
+    if timeout is None:
+        timeout = random.randint(1800, 3600)  # minRequestTimeout .. 2x, as real
+    bookmarks = request.query.get("allowWatchBookmarks", "").lower() in ("1", "true")
+    try:
+        stream = registry.watch(
+            info.plural,
+            target.namespace,
+            resource_version=request.query.get("resourceVersion"),
+            label_selector=request.query.get("labelSelector"),
+            field_selector=request.query.get("fieldSelector"),
+        )
+    except errors.ApiError as e:
+        if e.code == 410:
+            return await watch_error(request, e)
+        raise
+    resp = web.StreamResponse(headers={"Content-Type": "application/json"})
+    resp.enable_chunked_encoding()
+    await resp.prepare(request)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    # cacheWatcher: bookmarks every minute, and one 2s before the deadline
+    next_bookmark = min(loop.time() + 60, deadline - 2)
+    try:
+        while True:
+            now = loop.time()
+            if now >= deadline:
+                break
+            transport = request.transport
+            if transport is None or transport.is_closing():
+                break
+            wait = min(deadline - now, 1.0)
+            if bookmarks and next_bookmark > now:
+                wait = min(wait, next_bookmark - now)
+            event = await stream.next(timeout=wait)
+            if event is not None:
+                await resp.write(dumps({"type": event[0], "object": event[1]}) + b"\n")
+                continue
+            if bookmarks and loop.time() >= next_bookmark:
+                bookmark = {"kind": info.kind, "apiVersion": info.api_version,
+                            "metadata": {"resourceVersion": str(registry.store.resource_version),
+                                         "creationTimestamp": None}}  # fmt: skip
+                await resp.write(dumps({"type": "BOOKMARK", "object": bookmark}) + b"\n")
+                next_bookmark = min(loop.time() + 60, deadline - 2)
+                if next_bookmark <= loop.time():
+                    next_bookmark = deadline + 1
+    except (ConnectionResetError, asyncio.CancelledError):
+        pass
+    finally:
+        stream.close()
+    with contextlib.suppress(ConnectionResetError, RuntimeError):
+        await resp.write_eof()
+    return resp
+
+
+async def watch_error(request: web.Request, err: errors.ApiError) -> web.StreamResponse:
+    """A watch that cannot start (e.g. 410 Expired) answers 200 with one ERROR event, as real."""
+    resp = web.StreamResponse(headers={"Content-Type": "application/json"})
+    resp.enable_chunked_encoding()
+    await resp.prepare(request)
+    await resp.write(dumps({"type": "ERROR", "object": err.status}) + b"\n")
+    await resp.write_eof()
+    return resp
