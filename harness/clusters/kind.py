@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_kind import KindCluster
 
 from harness.clusters.base import Cluster, ClusterError, HubVersions, Images
+from harness.clusters.existing import format_image
 
 if TYPE_CHECKING:
     from harness.options import HarnessOptions
@@ -464,11 +465,11 @@ class KindBackend(Cluster):
     def cluster(self) -> HarnessKindCluster:
         """The ``KindCluster`` behind this backend (tools resolved on first use)."""
         if self._kind is None:
-            kubeconfig = getattr(self._options, "kubeconfig", None)
+            kubeconfig = self._options.kubeconfig
             self._kind = HarnessKindCluster(
                 self._name,
                 kubeconfig=Path(kubeconfig) if kubeconfig else None,
-                image=getattr(self._options, "kind_image", None) or None,
+                image=self._options.kind_image or None,
                 kind_path=find_tool(
                     "kind", "see https://kind.sigs.k8s.io/docs/user/quick-start/#installation"
                 ),
@@ -498,7 +499,7 @@ class KindBackend(Cluster):
         self._wait_for(f"default StorageClass {STORAGE_CLASS!r}", self._storage_class_problem)
 
     def stop(self) -> None:
-        if self._created and not getattr(self._options, "keep_cluster", False):
+        if self._created and not self._options.keep_cluster:
             self.cluster.delete()
             self._created = False
             self._loaded.clear()
@@ -520,21 +521,26 @@ class KindBackend(Cluster):
     # -- images ------------------------------------------------------------------------------------
 
     def images(self, versions: HubVersions) -> Images:
-        hub = self._provide(getattr(self._options, "hub_image", None), hub_recipe(versions))
-        proxy = self._provide(getattr(self._options, "proxy_image", None), proxy_recipe())
-        singleuser = self._provide(
-            getattr(self._options, "singleuser_image", None), singleuser_recipe(versions)
-        )
-        pull_policy = getattr(self._options, "image_pull_policy", None) or "IfNotPresent"
+        options = self._options
+        hub = self._provide(options.hub_image, hub_recipe(versions), versions)
+        proxy = self._provide(options.proxy_image, proxy_recipe(), versions)
+        singleuser = self._provide(options.singleuser_image, singleuser_recipe(versions), versions)
         return Images(
-            hub=hub, proxy=proxy, singleuser=singleuser, reader=READER_IMAGE, pull_policy=pull_policy
+            hub=hub,
+            proxy=proxy,
+            singleuser=singleuser,
+            reader=options.reader_image or READER_IMAGE,
+            pull_policy=options.image_pull_policy or "IfNotPresent",
         )
 
-    def _provide(self, override: str | None, recipe: ImageRecipe) -> str:
-        """Build and load ``recipe``, or use the user's image: loaded if local, else pulled by the node."""
+    def _provide(self, override: str | None, recipe: ImageRecipe, versions: HubVersions) -> str:
+        """Build and load ``recipe``, or use the user's image: loaded if local, else pulled by the node.
+
+        User images may hold ``{kubespawner}``/``{jupyterhub}`` placeholders, as on the existing backend.
+        """
         if self._builder is None:
             self._builder = ImageBuilder(self.cluster.docker_path)
-        tag = override or recipe.tag
+        tag = format_image(override, versions) if override else recipe.tag
         if tag in self._loaded:
             return tag
         if override is None:

@@ -11,7 +11,6 @@ import os
 import re
 import time
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -29,6 +28,7 @@ from harness.clusters.kind import (
     proxy_recipe,
     singleuser_recipe,
 )
+from harness.options import HarnessOptions
 
 FAKE_TOOLS = Path(__file__).parent / "fake_tools"
 NODE_IMAGE = "kindest/node:v1.33.1@sha256:050072256b9a903bd914c0b2866828150cb229cea0efe5892e2b644d5dd3b34f"
@@ -71,21 +71,18 @@ def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeTools:
     return FakeTools(state)
 
 
-def options(tmp_path: Path, **overrides: Any) -> SimpleNamespace:
+def options(tmp_path: Path, **overrides: Any) -> HarnessOptions:
     values: dict[str, Any] = {
-        "kubeconfig": str(tmp_path / "kubeconfig"),
+        "cluster": "kind",
+        "kubeconfig": tmp_path / "kubeconfig",
         "kind_image": NODE_IMAGE,
-        "keep_cluster": False,
-        "hub_image": None,
-        "singleuser_image": None,
-        "image_pull_policy": None,
     }
     values.update(overrides)
-    return SimpleNamespace(**values)
+    return HarnessOptions(**values)
 
 
 def backend(tmp_path: Path, **overrides: Any) -> KindBackend:
-    return KindBackend(options(tmp_path, **overrides), ready_timeout=5, poll_interval=0.01)  # type: ignore[arg-type]
+    return KindBackend(options(tmp_path, **overrides), ready_timeout=5, poll_interval=0.01)
 
 
 def kubectl(tmp_path: Path, *args: str) -> list[str]:
@@ -203,7 +200,7 @@ def test_start_polls_until_the_node_is_ready(fake: FakeTools, tmp_path: Path) ->
 def test_a_missing_storage_class_times_out_naming_it(fake: FakeTools, tmp_path: Path) -> None:
     fake.on("kubectl", "get", "storageclasses", match="within", stdout=items({"metadata": {"name": "fast"}}))
     healthy_cluster(fake)
-    cluster = KindBackend(options(tmp_path), ready_timeout=0.2, poll_interval=0.01)  # type: ignore[arg-type]
+    cluster = KindBackend(options(tmp_path), ready_timeout=0.2, poll_interval=0.01)
     with pytest.raises(ClusterError) as err:
         cluster.start()
     assert "timed out after 0.2s waiting for default StorageClass 'standard'; " in str(err.value)
@@ -350,8 +347,8 @@ def test_a_failed_build_shows_the_tail_of_its_output(fake: FakeTools, tmp_path: 
 
 
 def test_user_images_are_used_as_given(fake: FakeTools, tmp_path: Path) -> None:
-    fake.on("docker", "image", "inspect", "--format", LABEL_FORMAT, "ghcr.io/me/hub:1", match="exact",
-            exit=1, stderr="Error: No such image: ghcr.io/me/hub:1\n")  # fmt: skip
+    fake.on("docker", "image", "inspect", "--format", LABEL_FORMAT, "ghcr.io/me/hub:7.1.0", match="exact",
+            exit=1, stderr="Error: No such image: ghcr.io/me/hub:7.1.0\n")  # fmt: skip
     fake.on(
         "docker",
         "image",
@@ -365,22 +362,22 @@ def test_user_images_are_used_as_given(fake: FakeTools, tmp_path: Path) -> None:
     no_such_image(fake, times=1)  # the proxy recipe
     images = backend(
         tmp_path,
-        hub_image="ghcr.io/me/hub:1",
+        hub_image="ghcr.io/me/hub:{kubespawner}",
         singleuser_image="me/singleuser:dev",
         image_pull_policy="Always",
+        reader_image="registry.local/busybox:1",
     ).images(VERSIONS)
-    assert (images.hub, images.singleuser, images.pull_policy) == (
-        "ghcr.io/me/hub:1",
+    assert (images.hub, images.singleuser, images.reader, images.pull_policy) == (
+        "ghcr.io/me/hub:7.1.0",
         "me/singleuser:dev",
+        "registry.local/busybox:1",
         "Always",
     )
     builds = [c[3] for c in fake.calls("docker") if c[1] == "build"]
     assert builds == ["jhsc/proxy:chp-4.6.3"]
     loads = [c[-1] for c in fake.calls("kind")]
-    assert loads == [
-        "jhsc/proxy:chp-4.6.3",
-        "me/singleuser:dev",
-    ]  # the remote hub image is pulled by the node
+    # The local singleuser image is loaded; the remote hub image is left for the node to pull.
+    assert loads == ["jhsc/proxy:chp-4.6.3", "me/singleuser:dev"]
 
 
 # -- service_url -----------------------------------------------------------------------------------
