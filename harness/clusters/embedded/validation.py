@@ -406,7 +406,7 @@ def raise_if(info: Resource, obj: Obj, errs: list[FieldError]) -> None:
 
 
 def validate_create(info: Resource, obj: Obj) -> None:
-    from .schema import schema_errors
+    from .apiserver.schema import schema_errors
 
     errs = _semantic(info.plural, obj)
     if not errs:

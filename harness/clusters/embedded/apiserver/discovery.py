@@ -130,7 +130,7 @@ def _swaggerise(node: Any) -> Any:
 @functools.lru_cache(maxsize=1)
 def openapi_v2_bytes() -> bytes:
     """Swagger 2.0 with the 1.30 definitions (no paths: kubectl uses definitions only)."""
-    from ..schema import _ROOT
+    from .schema import _ROOT
 
     defs = json.loads(_ROOT.joinpath("_definitions.json").read_text())["$defs"]
     doc = {

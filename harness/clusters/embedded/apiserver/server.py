@@ -49,8 +49,11 @@ class ApiServer:
         ctx.set_alpn_protocols(["http/1.1"])
         return ctx
 
-    async def start(self) -> None:
-        """Listen on every bind address (same port; port 0 picks one), bootstrap, write the kubeconfig."""
+    async def start(self, ready: bool = True) -> None:
+        """Listen on every bind address (same port; port 0 picks one), bootstrap, write the kubeconfig.
+
+        ``ready=False`` keeps /readyz failing until the caller (the cluster process) sets ``ready``.
+        """
         ctx = self.ssl_context()
         self._runner = web.AppRunner(self.app, handle_signals=False, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
@@ -65,7 +68,7 @@ class ApiServer:
         self.config.api_port = port
         await self.registry.bootstrap()
         write_kubeconfig(self.config, self.registry.ca_cert_pem or "", self.registry.tokens.admin_token)
-        self.ready = True
+        self.ready = ready
         log.info("apiserver listening on %s port %d", ",".join(self.config.bind_addresses), port)
 
     async def stop(self) -> None:

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 import jsonschema
 import referencing
 
-from .validation import FieldError, _go_value
+from ..validation import FieldError, _go_value
 
 if TYPE_CHECKING:
-    from .apiserver.resources import Resource
+    from .resources import Resource
 
 SCHEMA_VERSION = "v1.30.0-local"
 _ROOT = importlib_resources.files("kubernetes_validate") / "kubernetes-json-schema" / SCHEMA_VERSION

@@ -1,0 +1,286 @@
+"""Running an embedded cluster: the process itself and the handle that starts it from the harness.
+
+``serve`` is the cluster process (``python -m harness.clusters.embedded up``): it starts the parts in
+DESIGN.md order, serves until SIGTERM/SIGINT, then takes everything down in reverse order.
+``EmbeddedCluster`` spawns that process, waits for /readyz through the kubeconfig and stops it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from ..base import ClusterError
+from .config import ClusterConfig
+
+log = logging.getLogger("harness.clusters.embedded")
+
+
+class StartupError(RuntimeError):
+    """The cluster cannot start; the message says why and what to do."""
+
+
+def setup_logging(config: ClusterConfig) -> None:
+    config.log_file.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(config.log_file)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+def read_pid(config: ClusterConfig) -> int | None:
+    try:
+        pid = int(config.pid_file.read_text().strip())
+    except (OSError, ValueError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass
+    return pid
+
+
+def _port_free(port: int, addresses: list[str]) -> bool:
+    for addr in addresses:
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind((addr, port))
+            except OSError:
+                return False
+    return True
+
+
+def _import_parts() -> tuple[Any, Any, Any]:
+    """The kubelet and controllers packages; a clear message when one is not there yet."""
+    try:
+        from .kubelet import ClusterNetwork, Kubelet  # type: ignore[attr-defined]
+    except ImportError as e:
+        raise StartupError(
+            f"the embedded kubelet is not available ({e}); harness/clusters/embedded/kubelet must export "
+            "ClusterNetwork and Kubelet (see DESIGN.md)"
+        ) from e
+    try:
+        from .controllers import run_controllers
+    except ImportError as e:
+        raise StartupError(
+            f"the embedded controllers are not available ({e}); harness/clusters/embedded/controllers must "
+            "export run_controllers (see DESIGN.md)"
+        ) from e
+    return ClusterNetwork, Kubelet, run_controllers
+
+
+async def serve(data_dir: Path) -> None:
+    """Run the whole cluster until SIGTERM/SIGINT."""
+    from .apiserver.registry import Registry
+    from .apiserver.server import ApiServer
+    from .store import Store
+
+    if os.geteuid() != 0:
+        raise StartupError(
+            "the embedded cluster needs root (network namespaces, bridge, mounts); run as root"
+        )
+    config = ClusterConfig(data_dir)
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    setup_logging(config)
+    other = read_pid(config)
+    if other is not None and other != os.getpid():
+        raise StartupError(f"a cluster process (pid {other}) already runs on {data_dir}; run `down` first")
+    config.run_dir.mkdir(parents=True, exist_ok=True)
+    config.pid_file.write_text(str(os.getpid()))
+    ClusterNetwork, Kubelet, run_controllers = _import_parts()
+    previous: dict[str, Any] | None = None
+    if config.cluster_json.exists():
+        with contextlib.suppress(ValueError, OSError):
+            previous = json.loads(config.cluster_json.read_text())
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    network = server = kubelet = store = None
+    tasks: list[asyncio.Task[None]] = []
+    try:
+        network = await asyncio.to_thread(ClusterNetwork.setup, data_dir, previous)
+        config.gateway, config.pod_cidr, config.service_cidr = (
+            network.gateway,
+            network.pod_cidr,
+            network.service_cidr,
+        )
+        config.bind_addresses = ["127.0.0.1", network.gateway]
+        wanted = int((previous or {}).get("api_port") or 0)
+        config.api_port = wanted if wanted and _port_free(wanted, config.bind_addresses) else 0
+        store = Store(config.state_db, window=config.watch_window)
+        registry = Registry(store, config)
+        server = ApiServer(config, registry)
+        server.ready = False
+        await server.start(ready=False)
+        config.cluster_json.write_text(
+            json.dumps({"api_port": config.api_port, **network.to_json()}, indent=1)
+        )
+        tasks = await run_controllers(registry, config)
+        kubelet = Kubelet(registry, config)
+        await kubelet.start()
+        registry.pod_io = kubelet.pod_io
+        server.ready = True
+        log.info("cluster ready: %s (kubeconfig %s)", config.server_url, config.kubeconfig)
+        await stop.wait()
+        log.info("shutting down")
+    finally:
+        if kubelet is not None:
+            with contextlib.suppress(Exception):
+                await kubelet.stop()
+        for t in tasks:
+            t.cancel()
+        for t in tasks:
+            with contextlib.suppress(BaseException):
+                await t
+        if server is not None:
+            await server.stop()
+        if store is not None:
+            store.close()
+        if network is not None:
+            await asyncio.to_thread(network.teardown)
+        with contextlib.suppress(OSError):
+            if read_pid(config) in (os.getpid(), None):
+                config.pid_file.unlink()
+
+
+def main_up(data_dir: Path) -> int:
+    try:
+        asyncio.run(serve(data_dir))
+    except StartupError as e:
+        log.error("%s", e)
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def readyz(kubeconfig: Path, timeout: float = 2.0) -> bool:
+    """True when the server named in ``kubeconfig`` answers /readyz with ok (CA + token from the file)."""
+    import base64
+
+    import yaml
+
+    try:
+        doc = yaml.safe_load(kubeconfig.read_text())
+        cluster = doc["clusters"][0]["cluster"]
+        token = doc["users"][0]["user"]["token"]
+        ctx = ssl.create_default_context(
+            cadata=base64.b64decode(cluster["certificate-authority-data"]).decode()
+        )
+        req = urllib.request.Request(
+            cluster["server"] + "/readyz", headers={"Authorization": f"Bearer {token}"}
+        )
+        with urllib.request.urlopen(req, context=ctx, timeout=timeout) as resp:
+            return bool(resp.status == 200 and resp.read().strip() == b"ok")
+    except Exception:
+        return False
+
+
+def stop_process(pid: int, timeout: float = 30.0) -> None:
+    """SIGTERM, wait up to ``timeout`` for the process to go, then SIGKILL."""
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
+class EmbeddedCluster:
+    """One cluster process on ``data_dir``; a context manager (start on enter, stop on exit)."""
+
+    def __init__(self, data_dir: Path, *, startup_timeout: float = 120.0, stop_timeout: float = 30.0) -> None:
+        self.config = ClusterConfig(Path(data_dir))
+        self.startup_timeout = startup_timeout
+        self.stop_timeout = stop_timeout
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.config.kubeconfig
+
+    @property
+    def process_log(self) -> Path:
+        return self.config.data_dir / "logs" / "process.out"
+
+    def start(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            return
+        self.config.data_dir.mkdir(parents=True, exist_ok=True)
+        self.process_log.parent.mkdir(parents=True, exist_ok=True)
+        started = time.time()
+        with open(self.process_log, "ab") as out:
+            self._proc = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "harness.clusters.embedded",
+                    "up",
+                    "--data-dir",
+                    str(self.config.data_dir),
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                cwd=str(Path(__file__).resolve().parents[3]),
+            )
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise ClusterError(
+                    f"the embedded cluster exited with code {self._proc.returncode} while starting:\n"
+                    f"{self._log_tail()}"
+                )
+            fresh = self.kubeconfig.exists() and self.kubeconfig.stat().st_mtime >= started - 1
+            if fresh and readyz(self.kubeconfig):
+                return
+            time.sleep(0.2)
+        self.stop()
+        raise ClusterError(
+            f"the embedded cluster was not ready after {self.startup_timeout:.0f}s:\n{self._log_tail()}"
+        )
+
+    def _log_tail(self, lines: int = 40) -> str:
+        text = ""
+        for path in (self.process_log, self.config.log_file):
+            with contextlib.suppress(OSError):
+                text += "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) + "\n"
+        return text
+
+    def stop(self) -> None:
+        if self._proc is None:
+            return
+        if self._proc.poll() is None:
+            stop_process(self._proc.pid, self.stop_timeout)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self._proc.wait(timeout=5)
+        self._proc = None
+
+    def __enter__(self) -> EmbeddedCluster:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
