@@ -216,10 +216,10 @@ class ScenarioItem(pytest.Item):
         if reporter is None:
             return
         if capture is None:
-            reporter.write_line(f"    {line}")
+            reporter.write_line(line)
         else:
             with capture.global_and_fixture_disabled():
-                reporter.write_line(f"    {line}")
+                reporter.write_line(line)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         """A failed scenario shows its summary and bundle path: the traceback would be the runner's."""

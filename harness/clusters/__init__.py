@@ -55,10 +55,10 @@ class SessionCluster:
     """
 
     def __init__(
-        self, options: HarnessOptions, factory: Callable[[HarnessOptions], Cluster] = make_cluster
+        self, options: HarnessOptions, factory: Callable[[HarnessOptions], Cluster] | None = None
     ) -> None:
         self._options = options
-        self._factory = factory
+        self._factory = factory or make_cluster
         self._cluster: Cluster | None = None
         self._started = False
         self._failure: str | None = None
