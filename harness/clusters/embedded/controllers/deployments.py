@@ -246,6 +246,8 @@ def new_replicaset(d: Obj, count: int, revision: int) -> Obj:
             "ownerReferences": [owner_reference(d)],
         },
         "spec": spec,
+        # what the real apiserver stores on create (ReplicaSetStatus.replicas is not omitempty)
+        "status": {"replicas": 0},
     }
 
 
