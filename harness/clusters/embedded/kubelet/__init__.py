@@ -3,6 +3,7 @@
 ``cluster.py`` uses ``ClusterNetwork`` (created first, before the API server) and ``Kubelet``.
 """
 
+from .kubelet import Kubelet
 from .network import ClusterNetwork
 
-__all__ = ["ClusterNetwork"]
+__all__ = ["ClusterNetwork", "Kubelet"]

@@ -182,7 +182,12 @@ def drop_privileges_and_exec(spec: dict[str, Any]) -> None:
     cwd = spec.get("cwd") or "/"
     os.chdir(cwd)
     argv = spec["argv"]
-    os.execve(spec.get("exec_path") or argv[0], argv, spec["env"])
+    if spec.get("exec_path"):
+        os.execve(spec["exec_path"], argv, spec["env"])
+    try:
+        os.execvpe(argv[0], argv, spec["env"])  # searches the container's PATH, like runc exec
+    except FileNotFoundError:
+        raise OSError(f'exec: "{argv[0]}": executable file not found in $PATH') from None
 
 
 def _become_tty_leader() -> None:

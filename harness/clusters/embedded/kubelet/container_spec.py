@@ -1,0 +1,99 @@
+"""Everything needed to launch one container run: identity, environment, argv, mounts.
+
+Built afresh for every (re)start, because the image map and the referenced Secrets/ConfigMaps may
+have changed, just as a real kubelet re-resolves them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .api import Obj
+from .context import NodeContext
+from .envvars import container_env, expand
+from .identity import container_identity, home_for
+from .podnet import PodNetwork
+from .runtime import SYSTEM_PATH, ShimSpec, command_argv, find_executable
+from .service_env import services_env
+from .volumes import Mount, container_mounts
+
+SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+
+@dataclass
+class ContainerLaunch:
+    netns: str
+    hostname: str
+    uid: int
+    gid: int
+    groups: list[int]
+    env: dict[str, str]
+    argv: list[str]
+    exec_path: str
+    cwd: str
+    mounts: list[Mount] = field(default_factory=list)
+
+    def shim_spec(self, scratch: Path) -> ShimSpec:
+        scratch.mkdir(parents=True, exist_ok=True)
+        return ShimSpec(
+            netns=self.netns,
+            hostname=self.hostname,
+            scratch=str(scratch),
+            argv=self.argv,
+            exec_path=self.exec_path,
+            env=self.env,
+            cwd=self.cwd,
+            uid=self.uid,
+            gid=self.gid,
+            groups=self.groups,
+            mounts=[m.to_json() for m in self.mounts],
+        )
+
+
+def _pod_file_mounts(pod_dir: Path, pod: Obj, container: Obj) -> list[Mount]:
+    """/etc files the runtime provides (hosts, resolv.conf, hostname, passwd, group)."""
+    etc = pod_dir / "etc"
+    targets = {m["mountPath"] for m in container.get("volumeMounts") or []}
+    mounts = []
+    for name in ("hosts", "resolv.conf", "hostname", "passwd", "group"):
+        if f"/etc/{name}" not in targets and (etc / name).exists():
+            mounts.append(Mount(str(etc / name), f"/etc/{name}", readonly=name in ("passwd", "group")))
+    return mounts
+
+
+async def build_launch(
+    ctx: NodeContext,
+    pod: Obj,
+    container: Obj,
+    sandbox: PodNetwork,
+    volumes: dict[str, tuple[Path, bool]],
+    pod_dir: Path,
+) -> ContainerLaunch:
+    entry = ctx.images.resolve(container["image"])
+    uid, gid, groups = container_identity(pod, container, entry)
+    image_env = dict(entry.env)
+    path = ":".join([*entry.path, image_env.pop("PATH", SYSTEM_PATH)])
+    meta = pod["metadata"]
+    base = {"PATH": path, **image_env, "HOSTNAME": str(pod["spec"].get("hostname") or meta["name"])[:63]}
+    base.update(services_env(pod, ctx.services.in_namespace(meta["namespace"]), ctx.services.kubernetes()))
+    env = await container_env(ctx.registry, pod, container, base)
+    env.setdefault("HOME", home_for(uid, entry))
+    argv = [expand(arg, env) for arg in command_argv(container, entry)]
+    exec_path = find_executable(argv[0], env.get("PATH", SYSTEM_PATH), uid, set(groups))
+    fs_group = (pod["spec"].get("securityContext") or {}).get("fsGroup")
+    mounts = _pod_file_mounts(pod_dir, pod, container) + container_mounts(
+        container, volumes, int(fs_group) if fs_group is not None else None
+    )
+    return ContainerLaunch(
+        netns=sandbox.netns_path,
+        hostname=base["HOSTNAME"],
+        uid=uid,
+        gid=gid,
+        groups=groups,
+        env=env,
+        argv=argv,
+        exec_path=exec_path,
+        cwd=container.get("workingDir") or "/",
+        mounts=mounts,
+    )

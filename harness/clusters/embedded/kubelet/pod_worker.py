@@ -1,0 +1,502 @@
+"""One pod on the node: sandbox, volumes, init containers, containers, probes, status, deletion.
+
+A ``PodWorker`` runs as one asyncio task per pod, like the kubelet's pod workers. It writes status
+through the ``pods/status`` subresource and Events as the real kubelet would, and it finishes a
+graceful deletion itself (SIGTERM, grace period, SIGKILL, teardown, delete with grace 0).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from .api import Obj, is_not_found
+from .container_spec import ContainerLaunch, build_launch
+from .context import NodeContext
+from .envvars import EnvError
+from .podfiles import passwd_and_group, render_hosts, render_resolv_conf, write_in_place
+from .podnet import PodNetwork
+from .probes import Prober
+from .recorder import emit
+from .runtime import ContainerProcess, ContainerStartError, now_rfc3339
+from .status import ContainerRecord, pod_status
+from .volumes import VolumeError, VolumeManager
+
+log = logging.getLogger(__name__)
+#: how long a volume that cannot be mounted waits before the next attempt
+VOLUME_RETRY_SECONDS = 1.0
+#: a container that ran this long without failing gets its back-off reset
+BACKOFF_RESET_SECONDS = 600.0
+
+
+class PodWorker:
+    def __init__(self, ctx: NodeContext, pod: Obj) -> None:
+        self.ctx = ctx
+        self.pod = pod
+        meta = pod["metadata"]
+        self.namespace, self.name, self.uid = meta["namespace"], meta["name"], meta["uid"]
+        self.dir = ctx.pods_dir / self.uid
+        self.sandbox: PodNetwork | None = None
+        #: the IP the pod had: a finished pod keeps reporting it after its sandbox is gone
+        self.last_ip: str | None = None
+        self.volumes: dict[str, tuple[Path, bool]] = {}
+        spec = pod["spec"]
+        previous = {c["name"]: c for c in (pod.get("status") or {}).get("containerStatuses") or []}
+        self.init = [ContainerRecord(c["name"], c["image"]) for c in spec.get("initContainers") or []]
+        self.containers = [ContainerRecord(c["name"], c["image"]) for c in spec.get("containers") or []]
+        for record in self.containers:  # after a node restart, restarts keep counting
+            old = previous.get(record.name)
+            if old and (old.get("containerID") or old.get("restartCount")):
+                record.restart_count = int(old.get("restartCount", 0)) + 1
+        self.procs: dict[str, ContainerProcess] = {}
+        self.launches: dict[str, ContainerLaunch] = {}
+        self.phase = "Pending"
+        self.initialized = not self.init
+        self.start_time = (pod.get("status") or {}).get("startTime") or now_rfc3339()
+        self.deleting = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+        self._status_lock = asyncio.Lock()
+        self._last_status: Obj | None = None
+        self._mount_warnings: dict[str, float] = {}
+        self._background: set[asyncio.Task[Any]] = set()
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        self.task = asyncio.create_task(self.run(), name=f"pod {self.namespace}/{self.name}")
+
+    def update(self, pod: Obj) -> None:
+        self.pod = pod
+        if pod["metadata"].get("deletionTimestamp"):
+            self.deleting.set()
+
+    @property
+    def pod_ip(self) -> str | None:
+        return self.sandbox.ip if self.sandbox else None
+
+    async def run(self) -> None:
+        lifecycle = asyncio.create_task(self._lifecycle())
+        deleting = asyncio.create_task(self.deleting.wait())
+        try:
+            await asyncio.wait({lifecycle, deleting}, return_when=asyncio.FIRST_COMPLETED)
+            if not self.deleting.is_set():
+                with contextlib.suppress(asyncio.CancelledError):
+                    await lifecycle
+                await self._release_sandbox()  # a finished pod keeps its status but not its IP
+                await self.deleting.wait()
+            lifecycle.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await lifecycle
+            await self._stop_all(self._grace_seconds())
+            await self._release_sandbox()
+            await self._finish_deletion()
+        except asyncio.CancelledError:
+            lifecycle.cancel()
+            deleting.cancel()
+            await asyncio.shield(self.kill_now())
+            raise
+        except Exception:
+            log.exception("pod worker %s/%s failed", self.namespace, self.name)
+        finally:
+            deleting.cancel()
+
+    async def kill_now(self) -> None:
+        """Node shutdown: kill every process of the pod and remove its sandbox (no status, no API calls)."""
+        for proc in self.procs.values():
+            proc.kill()
+        for proc in self.procs.values():
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(proc.wait(), 5)
+        await self._release_sandbox()
+
+    def _grace_seconds(self) -> float:
+        meta = self.pod["metadata"]
+        grace = meta.get("deletionGracePeriodSeconds")
+        if grace is None:
+            grace = self.pod["spec"].get("terminationGracePeriodSeconds", 30)
+        return float(grace)
+
+    async def _lifecycle(self) -> None:
+        await self.push_status()
+        await self._setup_volumes()
+        await self._setup_sandbox()
+        await self.push_status()
+        if not await self._run_init_containers():
+            self.phase = "Failed"
+            await self.push_status()
+            return
+        self.initialized = True
+        self.phase = "Running"
+        await asyncio.gather(*(self._supervise(c) for c in self.pod["spec"]["containers"]))
+        codes = [r.terminated["exitCode"] if r.terminated else 1 for r in self.containers]
+        self.phase = "Succeeded" if all(code == 0 for code in codes) else "Failed"
+        await self.push_status()
+
+    # ------------------------------------------------------------------ sandbox
+    async def _setup_volumes(self) -> None:
+        manager = VolumeManager(self.ctx.registry, self.dir, self.ctx.ca_file)
+        while True:
+            try:
+                self.volumes = await manager.setup(self.pod)
+                return
+            except VolumeError as exc:
+                message = str(exc)
+                last = self._mount_warnings.get(message, 0.0)
+                if time.monotonic() - last > 60:
+                    self._mount_warnings[message] = time.monotonic()
+                    await emit(self.ctx.registry, self.pod, "FailedMount", message, type="Warning")
+                await asyncio.sleep(VOLUME_RETRY_SECONDS)
+                await self._refresh_pod()
+
+    async def _refresh_pod(self) -> None:
+        try:
+            self.pod = await self.ctx.registry.get("pods", self.namespace, self.name)
+        except Exception as exc:
+            if not is_not_found(exc):
+                raise
+
+    async def _setup_sandbox(self) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.sandbox = await PodNetwork.create(self.ctx.network, self.ctx.ipam, self.ctx.records, self.uid)
+        self.last_ip = self.sandbox.ip
+        (self.dir / "network.json").write_text(json.dumps(self.sandbox.__dict__))
+        etc = self.dir / "etc"
+        etc.mkdir(exist_ok=True)
+        self.refresh_hosts()
+        write_in_place(etc / "resolv.conf", render_resolv_conf(self.namespace, self.ctx.network.gateway))
+        write_in_place(etc / "hostname", self._hostname() + "\n")
+        users = [self.ctx.images.resolve(c["image"]).passwd_user for c in self._all_container_specs()]
+        passwd, group = passwd_and_group(next((u for u in users if u), None))
+        write_in_place(etc / "passwd", passwd)
+        write_in_place(etc / "group", group)
+
+    def _hostname(self) -> str:
+        return str(self.pod["spec"].get("hostname") or self.name)[:63]
+
+    def _all_container_specs(self) -> list[Obj]:
+        spec = self.pod["spec"]
+        return [*(spec.get("initContainers") or []), *spec["containers"]]
+
+    def refresh_hosts(self) -> None:
+        """(Re)write the pod's /etc/hosts in place from the current Services."""
+        if self.sandbox is None:
+            return
+        content = render_hosts(self._hostname(), self.sandbox.ip, self.namespace, self.ctx.services.all())
+        write_in_place(self.dir / "etc" / "hosts", content)
+
+    async def _release_sandbox(self) -> None:
+        if self.sandbox is not None:
+            await self.sandbox.teardown(self.ctx.ipam)
+            self.sandbox = None
+
+    async def _finish_deletion(self) -> None:
+        try:
+            await self.ctx.registry.delete("pods", self.namespace, self.name, grace_period_seconds=0)
+        except Exception as exc:
+            if not is_not_found(exc):
+                raise
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    # ------------------------------------------------------------------ containers
+    async def _start(self, spec: Obj, record: ContainerRecord) -> ContainerProcess | None:
+        """Start one run of a container; on failure record the waiting reason and return None."""
+        assert self.sandbox is not None
+        image = spec["image"]
+        await emit(
+            self.ctx.registry,
+            self.pod,
+            "Pulled",
+            f'Container image "{image}" already present on machine',
+            field_path=self._field(spec),
+        )
+        try:
+            launch = await build_launch(self.ctx, self.pod, spec, self.sandbox, self.volumes, self.dir)
+        except (EnvError, VolumeError) as exc:
+            record.set_waiting("CreateContainerConfigError", str(exc))
+            await emit(
+                self.ctx.registry,
+                self.pod,
+                "Failed",
+                f"Error: {exc}",
+                type="Warning",
+                field_path=self._field(spec),
+            )
+            return None
+        except ContainerStartError as exc:
+            record.set_waiting(exc.reason, exc.message)
+            await emit(
+                self.ctx.registry,
+                self.pod,
+                "Failed",
+                f"Error: {exc.message}",
+                type="Warning",
+                field_path=self._field(spec),
+            )
+            return None
+        self.launches[spec["name"]] = launch
+        run_dir = self.dir / "containers" / spec["name"] / str(record.restart_count)
+        shutil.rmtree(run_dir, ignore_errors=True)
+        log_path = self.dir / "logs" / spec["name"] / f"{record.restart_count}.log"
+        proc = ContainerProcess(run_dir, log_path)
+        await emit(
+            self.ctx.registry,
+            self.pod,
+            "Created",
+            f"Created container {spec['name']}",
+            field_path=self._field(spec),
+        )
+        try:
+            await proc.start(launch.shim_spec(run_dir / "scratch"))
+        except ContainerStartError as exc:
+            record.container_id = proc.container_id
+            record.set_terminated(128, proc.started_at, proc.finished_at, "StartError", exc.message)
+            await emit(
+                self.ctx.registry,
+                self.pod,
+                "Failed",
+                f"Error: {exc.message}",
+                type="Warning",
+                field_path=self._field(spec),
+            )
+            return None
+        finally:
+            if proc.proc is not None:
+                self.ctx.records.add_process(proc.proc.pid)
+        self.procs[spec["name"]] = proc
+        record.set_running(proc.container_id, proc.started_at or now_rfc3339())
+        await emit(
+            self.ctx.registry,
+            self.pod,
+            "Started",
+            f"Started container {spec['name']}",
+            field_path=self._field(spec),
+        )
+        return proc
+
+    @staticmethod
+    def _field(spec: Obj) -> str:
+        return f"spec.containers{{{spec['name']}}}"
+
+    def _restart_policy(self) -> str:
+        return str(self.pod["spec"].get("restartPolicy") or "Always")
+
+    async def _backoff(self, spec: Obj, record: ContainerRecord, delay: float) -> None:
+        message = (
+            f"back-off {int(delay)}s restarting failed container={spec['name']} "
+            f"pod={self.name}_{self.namespace}({self.uid})"
+        )
+        record.set_waiting("CrashLoopBackOff", message)
+        await self.push_status()
+        await emit(
+            self.ctx.registry,
+            self.pod,
+            "BackOff",
+            "Back-off restarting failed container",
+            type="Warning",
+            field_path=self._field(spec),
+        )
+        await asyncio.sleep(delay)
+
+    async def _run_init_containers(self) -> bool:
+        delay = self.ctx.backoff_base
+        for spec, record in zip(self.pod["spec"].get("initContainers") or [], self.init, strict=True):
+            while True:
+                proc = await self._start(spec, record)
+                if proc is not None:
+                    await self.push_status()
+                    code = await proc.wait()
+                    record.set_terminated(code, proc.started_at, proc.finished_at)
+                    self.procs.pop(spec["name"], None)
+                    await self.push_status()
+                    if code == 0:
+                        break
+                else:
+                    await self.push_status()
+                if self._restart_policy() == "Never":
+                    return False
+                record.restart_count += 1
+                await self._backoff(spec, record, delay)
+                delay = min(delay * 2, self.ctx.backoff_max)
+        return True
+
+    async def _supervise(self, spec: Obj) -> None:
+        record = next(r for r in self.containers if r.name == spec["name"])
+        delay = self.ctx.backoff_base
+        while True:
+            proc = await self._start(spec, record)
+            if proc is None:
+                await self.push_status()
+                if self._restart_policy() == "Never":
+                    if not record.terminated:
+                        record.set_terminated(
+                            128, None, None, "StartError", record.state["waiting"].get("message")
+                        )
+                    return
+            else:
+                started = time.monotonic()
+                probes = self._start_probes(spec, record, proc)
+                await self.push_status()
+                try:
+                    code = await proc.wait()
+                finally:
+                    for task in probes:
+                        task.cancel()
+                record.set_terminated(code, proc.started_at, proc.finished_at)
+                await self.push_status()
+                policy = self._restart_policy()
+                if policy == "Never" or (policy == "OnFailure" and code == 0):
+                    return
+                if time.monotonic() - started > BACKOFF_RESET_SECONDS:
+                    delay = self.ctx.backoff_base
+            record.restart_count += 1
+            await self._backoff(spec, record, delay)
+            delay = min(delay * 2, self.ctx.backoff_max)
+
+    # ------------------------------------------------------------------ probes
+    def _start_probes(
+        self, spec: Obj, record: ContainerRecord, proc: ContainerProcess
+    ) -> list[asyncio.Task[Any]]:
+        assert self.sandbox is not None
+        tasks: list[asyncio.Task[Any]] = []
+        startup, readiness, liveness = (
+            spec.get(k) for k in ("startupProbe", "readinessProbe", "livenessProbe")
+        )
+        started = asyncio.Event()
+
+        async def exec_fn(command: list[str], timeout: float) -> tuple[int, bytes]:
+            return await self.exec_capture(spec["name"], command, timeout)
+
+        async def on_startup(ok: bool, message: str, crossed: bool) -> None:
+            if not ok:
+                await self._unhealthy(spec, "Startup", message)
+                if crossed:
+                    await self._kill_for_probe(spec, proc, "startup")
+            elif crossed:
+                record.started = True
+                started.set()
+                if not readiness:
+                    record.ready = True
+                await self.push_status()
+
+        async def on_readiness(ok: bool, message: str, crossed: bool) -> None:
+            if not ok:
+                await self._unhealthy(spec, "Readiness", message)
+            if crossed and record.running:
+                record.ready = ok
+                await self.push_status()
+
+        async def on_liveness(ok: bool, message: str, crossed: bool) -> None:
+            if not ok:
+                await self._unhealthy(spec, "Liveness", message)
+                if crossed:
+                    await self._kill_for_probe(spec, proc, "liveness")
+
+        async def after_startup(kind: str, probe: Obj, callback: Any) -> None:
+            await started.wait()
+            await Prober(kind, probe, spec, self.sandbox.ip if self.sandbox else "", exec_fn, callback).run()
+
+        if startup:
+            tasks.append(
+                asyncio.create_task(
+                    Prober("startup", startup, spec, self.sandbox.ip, exec_fn, on_startup).run()
+                )
+            )
+        else:
+            record.started = True
+            started.set()
+            record.ready = not readiness
+        if readiness:
+            tasks.append(asyncio.create_task(after_startup("readiness", readiness, on_readiness)))
+        if liveness:
+            tasks.append(asyncio.create_task(after_startup("liveness", liveness, on_liveness)))
+        return tasks
+
+    async def _unhealthy(self, spec: Obj, kind: str, message: str) -> None:
+        await emit(
+            self.ctx.registry,
+            self.pod,
+            "Unhealthy",
+            f"{kind} probe failed: {message}",
+            type="Warning",
+            field_path=self._field(spec),
+        )
+
+    async def _kill_for_probe(self, spec: Obj, proc: ContainerProcess, kind: str) -> None:
+        await emit(
+            self.ctx.registry,
+            self.pod,
+            "Killing",
+            f"Container {spec['name']} failed {kind} probe, will be restarted",
+            field_path=self._field(spec),
+        )
+        # the probe loop that calls this is cancelled when the container exits: stop in its own task
+        task = asyncio.create_task(
+            proc.stop(
+                float(
+                    spec.get("terminationGracePeriodSeconds")
+                    or self.pod["spec"].get("terminationGracePeriodSeconds", 30)
+                )
+            )
+        )
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def exec_capture(self, container: str, command: list[str], timeout: float) -> tuple[int, bytes]:
+        from .exec import start_exec  # local: exec.py needs the worker type only at run time
+
+        proc = await start_exec(self, container, command, stdin=False, tty=False)
+        try:
+            out, err = await asyncio.wait_for(proc.communicate(), timeout)
+        except asyncio.TimeoutError:
+            proc.kill()
+            await proc.wait()
+            return 1, b"command timed out"
+        return int(proc.returncode or 0), out + err
+
+    # ------------------------------------------------------------------ stop
+    async def _stop_all(self, grace: float) -> None:
+        running = [(name, proc) for name, proc in self.procs.items() if proc.running]
+        for name, _ in running:
+            await emit(
+                self.ctx.registry,
+                self.pod,
+                "Killing",
+                f"Stopping container {name}",
+                field_path=f"spec.containers{{{name}}}",
+            )
+        await asyncio.gather(*(proc.stop(grace) for _, proc in running), return_exceptions=True)
+
+    # ------------------------------------------------------------------ status
+    async def push_status(self) -> None:
+        async with self._status_lock:
+            if self.deleting.is_set() and not self.pod_ip:
+                return
+            status = pod_status(
+                self.pod,
+                phase=self.phase,
+                host_ip=self.ctx.network.gateway,
+                pod_ip=self.pod_ip or self.last_ip,
+                start_time=self.start_time,
+                init=self.init,
+                containers=self.containers,
+                initialized=self.initialized,
+            )
+            if status == self._last_status:
+                return
+            body = {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {"name": self.name, "namespace": self.namespace},
+                "status": status,
+            }
+            try:
+                self.pod = await self.ctx.registry.update("pods", self.namespace, body, subresource="status")
+                self._last_status = status
+            except Exception as exc:
+                if not is_not_found(exc):
+                    log.warning("status update of %s/%s failed: %s", self.namespace, self.name, exc)

@@ -1,0 +1,171 @@
+"""kube-proxy in userspace mode: ClusterIP:port -> a ready endpoint (podIP:targetPort).
+
+Every ClusterIP becomes a /32 on the cluster bridge (so the host and the pods reach it locally) with
+one asyncio TCP listener per service port. Each accepted connection is piped to the next endpoint
+(round-robin) from the Service's Endpoints object; the ``kubernetes`` Service's endpoint is the API
+server, whose Endpoints the API side maintains.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+from collections.abc import Callable
+
+from .api import Obj, RegistryLike
+from .context import ServiceCache
+from .network import ClusterNetwork
+
+log = logging.getLogger(__name__)
+CONNECT_TIMEOUT = 5.0
+
+
+def endpoint_targets(endpoints: Obj | None, port_name: str) -> list[tuple[str, int]]:
+    """Ready (ip, port) pairs of ``endpoints`` for the service port called ``port_name``."""
+    targets = []
+    for subset in (endpoints or {}).get("subsets") or []:
+        ports = subset.get("ports") or []
+        match = [p for p in ports if (p.get("name") or "") == port_name] or (ports if len(ports) == 1 else [])
+        if not match:
+            continue
+        for address in subset.get("addresses") or []:
+            targets.append((address["ip"], int(match[0]["port"])))
+    return targets
+
+
+async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+        if writer.can_write_eof():
+            writer.write_eof()
+    except (ConnectionError, OSError):
+        pass
+
+
+class ServiceProxy:
+    def __init__(
+        self,
+        registry: RegistryLike,
+        network: ClusterNetwork,
+        services: ServiceCache,
+        on_services_changed: Callable[[], None],
+    ) -> None:
+        self.registry = registry
+        self.network = network
+        self.services = services
+        self.on_services_changed = on_services_changed
+        self.endpoints: dict[tuple[str, str], Obj] = {}
+        #: (namespace, name, port) -> (cluster IP, server)
+        self.listeners: dict[tuple[str, str, int], tuple[str, asyncio.Server]] = {}
+        self._rr = itertools.count()
+        self._conns: set[asyncio.Task[None]] = set()
+
+    async def run(self) -> None:
+        await asyncio.gather(
+            self._watch("services", self._on_service), self._watch("endpoints", self._on_endpoints)
+        )
+
+    async def _watch(self, resource: str, handle: Callable[[str, Obj], object]) -> None:
+        while True:
+            try:
+                async for etype, obj in self.registry.watch(resource):
+                    result = handle(etype, obj)
+                    if asyncio.iscoroutine(result):
+                        await result
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.debug("%s watch restarted: %s", resource, exc)
+                await asyncio.sleep(0.2)
+
+    def _on_endpoints(self, etype: str, obj: Obj) -> None:
+        key = (obj["metadata"]["namespace"], obj["metadata"]["name"])
+        if etype == "DELETED":
+            self.endpoints.pop(key, None)
+        else:
+            self.endpoints[key] = obj
+
+    async def _on_service(self, etype: str, svc: Obj) -> None:
+        key = (svc["metadata"]["namespace"], svc["metadata"]["name"])
+        if etype == "DELETED":
+            self.services.services.pop(key, None)
+        else:
+            self.services.services[key] = svc
+        await self._sync_listeners(key, None if etype == "DELETED" else svc)
+        self.on_services_changed()
+
+    async def _sync_listeners(self, key: tuple[str, str], svc: Obj | None) -> None:
+        spec = (svc or {}).get("spec") or {}
+        ip = spec.get("clusterIP")
+        wanted: dict[int, str] = {}
+        if ip and ip != "None":
+            for port in spec.get("ports") or []:
+                if port.get("protocol", "TCP") == "TCP":
+                    wanted[int(port["port"])] = port.get("name") or ""
+        for (ns, name, port), (old_ip, server) in list(self.listeners.items()):
+            if (ns, name) == key and (port not in wanted or old_ip != ip):
+                server.close()
+                del self.listeners[(ns, name, port)]
+                if not any(lip == old_ip for lip, _ in self.listeners.values()):
+                    self.network.remove_service_ip(old_ip)
+        for port, port_name in wanted.items():
+            lkey = (key[0], key[1], port)
+            if lkey in self.listeners:
+                continue
+            assert ip is not None
+            self.network.add_service_ip(ip)
+            started = await self._listen(key, ip, port, port_name)
+            if started is not None:
+                self.listeners[lkey] = (ip, started)
+
+    async def _listen(
+        self, key: tuple[str, str], ip: str, port: int, port_name: str
+    ) -> asyncio.Server | None:
+        def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            task = asyncio.create_task(self._forward(key, port_name, reader, writer))
+            self._conns.add(task)
+            task.add_done_callback(self._conns.discard)
+
+        for _ in range(50):  # the address may need a moment to leave the tentative state
+            try:
+                return await asyncio.start_server(handler, ip, port, reuse_address=True)
+            except OSError as exc:
+                last = exc
+                await asyncio.sleep(0.05)
+        log.warning("cannot listen on %s:%s for service %s/%s: %s", ip, port, *key, last)
+        return None
+
+    async def _forward(
+        self, key: tuple[str, str], port_name: str, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        targets = endpoint_targets(self.endpoints.get(key), port_name)
+        upstream = None
+        for attempt in range(len(targets)):
+            host, port = targets[(next(self._rr) + attempt) % len(targets)]
+            try:
+                upstream = await asyncio.wait_for(asyncio.open_connection(host, port), CONNECT_TIMEOUT)
+                break
+            except (OSError, asyncio.TimeoutError):
+                continue
+        if upstream is None:  # no (reachable) endpoint: the client sees the connection closed
+            writer.close()
+            return
+        up_reader, up_writer = upstream
+        try:
+            await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+        finally:
+            for w in (writer, up_writer):
+                with contextlib.suppress(Exception):
+                    w.close()
+
+    async def close(self) -> None:
+        for ip, server in self.listeners.values():
+            server.close()
+            self.network.remove_service_ip(ip)
+        self.listeners.clear()
+        for task in list(self._conns):
+            task.cancel()
