@@ -169,3 +169,10 @@ def test_unknown_or_unavailable_backend_is_a_cluster_error(monkeypatch: pytest.M
 def test_backends_resolve_to_cluster_classes() -> None:
     assert backend_class("embedded").__name__ == "EmbeddedBackend"
     assert backend_class("existing").backend == "existing"
+
+
+def test_readme_documents_every_option() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    for spec in OPTION_SPECS:
+        assert f"| `{spec.flag}" in readme, f"README options table lacks {spec.flag}"
+        assert f"`{spec.env}`" in readme, f"README options table lacks {spec.env}"

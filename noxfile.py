@@ -1,0 +1,74 @@
+"""Sessions: ``tests`` (the harness's own tests), ``e2e`` (scenarios per KubeSpawner release), ``lint``,
+``schema`` (regenerate the scenario JSON Schema).
+
+``nox -s e2e`` is the main job: every scenario under ``scenarios/`` against each KubeSpawner release
+of the matrix, on the embedded cluster unless ``JHSC_CLUSTER`` / ``-- --cluster ...`` say otherwise.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+
+from harness.versions import KUBESPAWNER_MATRIX, default_jupyterhub_for  # noqa: E402
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.sessions = ["lint", "tests"]
+nox.options.error_on_missing_interpreters = True
+
+#: The embedded cluster builds pod environments with uv; keep one beside the session's python.
+EMBEDDED_TOOLS = ["uv"]
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """The harness's own unit and integration tests (integration ones need root, as on CI)."""
+    session.install("-e", ".[test,kind]", *EMBEDDED_TOOLS)
+    session.run("pytest", "-n", "auto", "-p", "no:cacheprovider", "tests/", *session.posargs)
+
+
+@nox.session
+@nox.parametrize("kubespawner", list(KUBESPAWNER_MATRIX))
+def e2e(session: nox.Session, kubespawner: str) -> None:
+    """All scenarios against one KubeSpawner release and the JupyterHub recorded for it."""
+    jupyterhub = default_jupyterhub_for(kubespawner)
+    session.install(
+        ".", f"jupyterhub-kubespawner=={kubespawner}", f"jupyterhub=={jupyterhub}", *EMBEDDED_TOOLS
+    )
+    session.run(
+        "pytest",
+        "scenarios/",
+        "--kubespawner-version",
+        kubespawner,
+        "--jupyterhub-version",
+        jupyterhub,
+        "-p",
+        "no:cacheprovider",
+        "-v",
+        *session.posargs,
+    )
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff (lint + format) and mypy, as the quality bar asks."""
+    session.install("-e", ".[lint,test,kind]")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy", "harness", "noxfile.py", "conftest.py")
+
+
+@nox.session
+def schema(session: nox.Session) -> None:
+    """Regenerate scenarios/scenario.schema.json from the pydantic models."""
+    session.install("-e", ".")
+    text = session.run("python", "-m", "harness.scenario.schema", silent=True)
+    if not isinstance(text, str):  # nox returns None when it did not run (e.g. --install-only)
+        return
+    (ROOT / "scenarios" / "scenario.schema.json").write_text(text, encoding="utf-8")
+    session.log("wrote scenarios/scenario.schema.json")
