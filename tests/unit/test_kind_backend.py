@@ -506,3 +506,15 @@ def test_singleuser_image_follows_docker_stacks_conventions() -> None:
     assert "--home-dir /home/jovyan" in dockerfile
     assert re.search(r"^USER 1000:100$", dockerfile, flags=re.M)
     assert re.search(r'^CMD \["jupyterhub-singleuser"\]$', dockerfile, flags=re.M)
+
+
+def test_the_ci_matrix_covers_every_kubespawner_release_on_digest_pinned_node_images() -> None:
+    from harness.versions import KUBESPAWNER_MATRIX
+
+    workflow = yaml.safe_load((KIND_CONFIG.parents[2] / ".github" / "workflows" / "e2e.yml").read_text())
+    matrix = workflow["jobs"]["kind"]["strategy"]["matrix"]
+    assert tuple(matrix["kubespawner"]) == KUBESPAWNER_MATRIX
+    images = {row["kubernetes"]: row["node-image"] for row in matrix["include"]}
+    assert set(images) == set(matrix["kubernetes"])
+    for version, image in images.items():
+        assert re.fullmatch(rf"kindest/node:{re.escape(version)}@sha256:[0-9a-f]{{64}}", image), image
