@@ -510,3 +510,68 @@ def test_namespace_deletion_cascades(embedded: Embedded) -> None:
     wait_for(lambda: _gone(lambda: embedded.core.read_namespace(ns)), timeout=20, what="namespace removed")
     wait_for(lambda: _gone(lambda: embedded.core.read_persistent_volume(pv_name)), what="its PV reclaimed")
     assert not (embedded.config.volumes_dir / pv_name).exists()
+
+
+# ------------------------------------------------------------------------------------- real KubeSpawner
+async def _spawn_until_pod_exists(
+    embedded: Embedded, namespace: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Run KubeSpawner.start() until its PVC is Bound and its pod object exists (no kubelet runs here)."""
+    from kubespawner import KubeSpawner
+
+    spawner = KubeSpawner(
+        _mock=True,
+        namespace=namespace,
+        image="harness.local/singleuser:test",
+        storage_pvc_ensure=True,
+        storage_capacity="1Gi",
+        pvc_name_template="claim-{username}",
+        volumes=[{"name": "home", "persistentVolumeClaim": {"claimName": "claim-{username}"}}],
+        volume_mounts=[{"name": "home", "mountPath": "/home/jovyan"}],
+        start_timeout=60,
+        api_token="t0ken",
+        oauth_client_id="unused",
+    )
+    start = asyncio.ensure_future(spawner.start())
+    loop = asyncio.get_running_loop()
+    try:
+        deadline = loop.time() + 20
+        while True:
+            assert not start.done() or start.exception() is None, start.exception()
+            pvcs = await asyncio.to_thread(embedded.core.list_namespaced_persistent_volume_claim, namespace)
+            pods = await asyncio.to_thread(embedded.core.list_namespaced_pod, namespace)
+            if pvcs.items and pvcs.items[0].status.phase == "Bound" and pods.items:
+                return spawner, pvcs.items[0].to_dict(), pods.items[0].to_dict()
+            assert loop.time() < deadline, "KubeSpawner did not get a Bound PVC and a pod object"
+            await asyncio.sleep(0.1)
+    finally:
+        start.cancel()
+        await asyncio.gather(start, return_exceptions=True)
+        for reflector in list(KubeSpawner.reflectors.values()):
+            await reflector.stop()
+        KubeSpawner.reflectors.clear()
+
+
+def test_real_kubespawner_gets_a_bound_pvc_and_creates_its_pod(
+    embedded: Embedded, namespace: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kubernetes_asyncio.config import kube_config
+    from kubespawner.clients import load_config
+
+    # KUBECONFIG is read at import time; point the default location at this cluster instead
+    monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", str(embedded.config.kubeconfig))
+    load_config.cache_clear()
+    try:
+        spawner, pvc, pod = asyncio.run(_spawn_until_pod_exists(embedded, namespace))
+    finally:
+        load_config.cache_clear()
+    assert pvc["metadata"]["name"] == spawner.pvc_name
+    assert pvc["spec"]["storage_class_name"] == "standard"
+    assert pvc["spec"]["volume_name"] == f"pvc-{pvc['metadata']['uid']}"
+    assert pod["metadata"]["name"] == spawner.pod_name
+    claims = [
+        v["persistent_volume_claim"]["claim_name"]
+        for v in pod["spec"]["volumes"]
+        if v["persistent_volume_claim"]
+    ]
+    assert claims == [spawner.pvc_name]
