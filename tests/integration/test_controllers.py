@@ -515,8 +515,11 @@ def test_namespace_deletion_cascades(embedded: Embedded) -> None:
 # ------------------------------------------------------------------------------------- real KubeSpawner
 async def _spawn_until_pod_exists(
     embedded: Embedded, namespace: str
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Run KubeSpawner.start() until its PVC is Bound and its pod object exists (no kubelet runs here)."""
+) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """Run KubeSpawner.start() until its PVC is Bound and its pod exists (no kubelet runs here).
+
+    Returns the spawner (for its computed names), the PVC and the pod as dicts.
+    """
     from kubespawner import KubeSpawner
 
     spawner = KubeSpawner(
