@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.scenario.kubespawner_traits import KUBESPAWNER_TRAITS
-from harness.scenario.models import Scenario
+from harness.scenario.models import STEP_BODIES, STEP_ITEMS, Scenario
 
 SCHEMA_FILE_NAME = "scenario.schema.json"
 #: What the plugin looks for in a YAML file's header to treat it as a scenario.
@@ -43,6 +43,11 @@ def scenario_schema() -> dict[str, Any]:
     # Editors complete trait names and flag typos; values stay free-form as in jupyterhub_config.py.
     properties["kubespawner"]["propertyNames"] = {"enum": sorted(KUBESPAWNER_TRAITS)}
     properties["hub_config"]["propertyNames"] = {"pattern": r"^[A-Za-z_]\w*\.[A-Za-z_]\w*$"}
+    # `- restart_cluster:` (a null body) is what the loader accepts for steps without required fields.
+    for kind, body in STEP_BODIES.items():
+        if not any(field.is_required() for field in body.model_fields.values()):
+            item = schema["$defs"][STEP_ITEMS[kind].__name__]["properties"]
+            item[kind] = {"anyOf": [item[kind], {"type": "null"}]}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"https://jupyterhub-storage-conformance/{SCHEMA_FILE_NAME}",

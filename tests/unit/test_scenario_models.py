@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 
 from harness.scenario import STEP_BODIES, ScenarioError, parse_scenario
 from harness.scenario.kubespawner_traits import KUBESPAWNER_TRAITS
@@ -140,3 +142,26 @@ def test_trait_list_covers_installed_kubespawner() -> None:
     installed = set(kubespawner.KubeSpawner.class_trait_names(config=True))
     missing = installed - KUBESPAWNER_TRAITS
     assert not missing, f"add to harness/scenario/kubespawner_traits.py: {sorted(missing)}"
+
+
+def _schema_validator() -> Any:
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads(render_schema())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def test_schema_accepts_what_the_loader_accepts() -> None:
+    validator = _schema_validator()
+    documents = [yaml.safe_load(EXAMPLE)] + [yaml.safe_load(path.read_text()) for path in SCENARIOS]
+    for document in documents:
+        assert [error.message for error in validator.iter_errors(document)] == []
+
+
+@pytest.mark.parametrize(
+    "case", ["unknown-step", "unknown-body-field", "wrong-types", "unknown-trait", "two-steps-in-one-item"]
+)
+def test_schema_rejects_what_the_loader_rejects(case: str) -> None:
+    validator = _schema_validator()
+    document = yaml.safe_load((Path(__file__).parent / "scenarios_malformed" / f"{case}.yaml").read_text())
+    assert list(validator.iter_errors(document))
