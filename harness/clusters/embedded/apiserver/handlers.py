@@ -70,9 +70,10 @@ async def handle(request: web.Request, registry: Registry, target: Target) -> we
         if method != "POST":
             raise errors.method_not_allowed()
         from .access_review import self_subject_access_review
+        from .server import USER_KEY
 
         body = await read_body(request)
-        return json_response(self_subject_access_review(registry, request["user"], body), 201)
+        return json_response(self_subject_access_review(registry, request[USER_KEY], body), 201)
     if sub in ("log", "exec"):
         pod = await registry.get("pods", ns, name or "")
         if sub == "log":

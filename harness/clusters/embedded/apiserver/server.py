@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import ssl
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -20,6 +21,8 @@ from .registry import Registry
 
 log = logging.getLogger(__name__)
 
+#: request storage key for the authenticated user (a typed key where aiohttp has them)
+USER_KEY: Any = web.RequestKey("user", object) if hasattr(web, "RequestKey") else "user"
 _PUBLIC = ("/healthz", "/readyz", "/livez", "/version")
 _VERBS = {"GET": "get", "POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
 
@@ -83,7 +86,7 @@ class ApiServer:
         try:
             path = request.path
             if path in _PUBLIC or path.startswith(("/healthz/", "/readyz/", "/livez/")):
-                request["user"] = None
+                request[USER_KEY] = None
                 return await handler(request)
             auth = request.headers.get("Authorization", "")
             user = None
@@ -91,7 +94,7 @@ class ApiServer:
                 user = self.registry.tokens.authenticate(auth[7:].strip(), self.registry.store)
             if user is None:
                 raise errors.unauthorized()
-            request["user"] = user
+            request[USER_KEY] = user
             return await handler(request)
         except errors.ApiError as e:
             return _error_response(e)
@@ -102,7 +105,7 @@ class ApiServer:
             return _error_response(errors.internal(str(e)))
 
     def _authorize(self, request: web.Request, target: routing.Target | None) -> None:
-        user: authz.User = request["user"]
+        user: authz.User = request[USER_KEY]
         if target is None:
             attrs = authz.Attributes(
                 verb=_VERBS.get(request.method, "get").replace("create", "post"), path=request.path
