@@ -43,9 +43,24 @@ if TYPE_CHECKING:
     from harness.options import HarnessOptions
 
 DEFAULT_CLUSTER_NAME = "jhsc"
-REPO_ROOT = Path(__file__).resolve().parents[2]
-KIND_CONFIG = REPO_ROOT / "fixtures" / "kind" / "cluster.yaml"
-IMAGES_DIR = REPO_ROOT / "fixtures" / "images"
+
+
+def _fixtures_dir() -> Path:
+    """``fixtures/`` of the checkout: next to the package (source tree, editable install), else the CWD.
+
+    The Dockerfiles and the kind config are not package data, so a wheel install finds them only
+    when run from a checkout.
+    """
+    beside_package = Path(__file__).resolve().parents[2] / "fixtures"
+    for candidate in (beside_package, Path.cwd() / "fixtures"):
+        if (candidate / "kind" / "cluster.yaml").is_file():
+            return candidate
+    return beside_package
+
+
+FIXTURES_DIR = _fixtures_dir()
+KIND_CONFIG = FIXTURES_DIR / "kind" / "cluster.yaml"
+IMAGES_DIR = FIXTURES_DIR / "images"
 IMAGE_REPOSITORY = "jhsc"
 #: configurable-http-proxy release z2jh ships; the same one the embedded backend installs from npm.
 CHP_VERSION = "4.6.3"
@@ -427,6 +442,9 @@ class ImageBuilder:
 
     def ensure(self, recipe: ImageRecipe) -> bool:
         """Build ``recipe`` if needed; True when it ran a build."""
+        dockerfile = recipe.context / "Dockerfile"
+        if not dockerfile.is_file():
+            raise ClusterError(f"image recipe {dockerfile} not found: run the harness from its checkout")
         if self.built_digest(recipe.tag) == recipe.digest:
             return False
         run_tool(recipe.build_command(self._docker))
@@ -487,16 +505,28 @@ class KindBackend(Cluster):
         return self.cluster.context
 
     def start(self) -> None:
+        """Create (or reuse) the cluster and wait until it can run pods with PVCs.
+
+        A cluster this call created is deleted again when it never became usable (unless
+        ``--keep-cluster``), since no ``stop`` follows a failed ``start``.
+        """
         kind = self.cluster
         if kind.exists():
             self._check_node_image(kind)
         else:
+            if not KIND_CONFIG.is_file():
+                raise ClusterError(f"kind config {KIND_CONFIG} not found: run the harness from its checkout")
             kind.create(KIND_CONFIG)
             self._created = True
-        kind.export_kubeconfig()
-        self._wait_for("all nodes Ready", self._nodes_not_ready)
-        self._wait_for("ServiceAccount default/default", self._default_service_account_missing)
-        self._wait_for(f"default StorageClass {STORAGE_CLASS!r}", self._storage_class_problem)
+        try:
+            kind.export_kubeconfig()
+            self._wait_for("all nodes Ready", self._nodes_not_ready)
+            self._wait_for("ServiceAccount default/default", self._default_service_account_missing)
+            self._wait_for(f"default StorageClass {STORAGE_CLASS!r}", self._storage_class_problem)
+        except BaseException:
+            with contextlib.suppress(ClusterError):
+                self.stop()
+            raise
 
     def stop(self) -> None:
         if self._created and not self._options.keep_cluster:
@@ -590,7 +620,9 @@ class KindBackend(Cluster):
             time.sleep(self._poll_interval)
 
     def _get_items(self, resource: str, *args: str) -> list[dict[str, Any]]:
-        out = self.cluster.kubectl("get", resource, *args, "--output=json", "--request-timeout=20s")
+        out = self.cluster.kubectl(
+            "get", resource, *args, "--output=json", "--request-timeout=20s", timeout=60
+        )
         items: list[dict[str, Any]] = json.loads(out).get("items", [])
         return items
 

@@ -197,7 +197,9 @@ def test_start_polls_until_the_node_is_ready(fake: FakeTools, tmp_path: Path) ->
     assert fake.calls("kubectl").count(get(tmp_path, "nodes")) == 4
 
 
-def test_a_missing_storage_class_times_out_naming_it(fake: FakeTools, tmp_path: Path) -> None:
+def test_a_missing_storage_class_times_out_naming_it_and_the_new_cluster_is_deleted(
+    fake: FakeTools, tmp_path: Path
+) -> None:
     fake.on("kubectl", "get", "storageclasses", match="within", stdout=items({"metadata": {"name": "fast"}}))
     healthy_cluster(fake)
     cluster = KindBackend(options(tmp_path), ready_timeout=0.2, poll_interval=0.01)
@@ -205,6 +207,8 @@ def test_a_missing_storage_class_times_out_naming_it(fake: FakeTools, tmp_path: 
         cluster.start()
     assert "timed out after 0.2s waiting for default StorageClass 'standard'; " in str(err.value)
     assert str(err.value).endswith("last seen: StorageClass 'standard' missing (have: ['fast'])")
+    # No stop() follows a failed start(): the cluster it created is gone already.
+    assert fake.calls("kind")[-1][:3] == ["kind", "delete", "cluster"]
 
 
 def test_a_failing_kind_command_reports_command_exit_code_and_stderr(fake: FakeTools, tmp_path: Path) -> None:
