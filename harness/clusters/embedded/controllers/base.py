@@ -21,6 +21,17 @@ from .workqueue import WorkQueue
 log = logging.getLogger(__name__)
 
 
+async def delete_if_present(
+    registry: Any, resource: str, namespace: str | None, name: str, *, propagation_policy: str | None = None
+) -> None:
+    """Delete, treating "already gone" as done (a reconcile may race the informer or another deleter)."""
+    try:
+        await registry.delete(resource, namespace, name, propagation_policy=propagation_policy)
+    except ApiError as e:
+        if e.code != 404:
+            raise
+
+
 class Controller(abc.ABC):
     """One controller: declare informers in ``__init__``, implement :meth:`reconcile`."""
 

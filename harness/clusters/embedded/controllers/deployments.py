@@ -12,7 +12,7 @@ import datetime as _dt
 from typing import Any
 
 from ..apiserver.errors import ApiError
-from .base import Controller
+from .base import Controller, delete_if_present
 from .informer import Informer, InformerFactory
 from .objects import (
     Key,
@@ -425,11 +425,9 @@ class DeploymentController(Controller):
             return
         drained.sort(key=lambda rs: int((rs["metadata"].get("annotations") or {}).get(REVISION, "0") or 0))
         for rs in drained[:excess]:
-            try:
-                await self.registry.delete("replicasets", rs["metadata"]["namespace"], rs["metadata"]["name"])
-            except ApiError as e:
-                if e.code != 404:
-                    raise
+            await delete_if_present(
+                self.registry, "replicasets", rs["metadata"]["namespace"], rs["metadata"]["name"]
+            )
 
     async def _update_status(self, d: Obj, new_rs: Obj | None, all_rss: list[Obj], created: bool) -> None:
         status = deployment_status(d, new_rs, all_rss, created)

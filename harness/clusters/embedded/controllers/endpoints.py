@@ -11,8 +11,7 @@ import copy
 import ipaddress
 from typing import Any
 
-from ..apiserver.errors import ApiError
-from .base import Controller
+from .base import Controller, delete_if_present
 from .informer import Informer, InformerFactory
 from .objects import Key, Obj, is_terminating, map_selector_matches, now, pod_is_ready
 
@@ -152,7 +151,7 @@ class EndpointsController(Controller):
         current = self.endpoints.get(ns, name)
         if svc is None:
             if current is not None:
-                await self._delete(ns, name)
+                await delete_if_present(self.registry, "endpoints", ns, name)
             return None
         if not svc.get("spec", {}).get("selector"):
             return None  # Endpoints of selector-less Services are the user's
@@ -187,10 +186,3 @@ class EndpointsController(Controller):
         else:
             await self.registry.update("endpoints", ns, ep)
         return None
-
-    async def _delete(self, ns: str, name: str) -> None:
-        try:
-            await self.registry.delete("endpoints", ns, name)
-        except ApiError as e:
-            if e.code != 404:
-                raise

@@ -23,7 +23,7 @@ from typing import Any
 
 from ..apiserver.errors import ApiError
 from ..apiserver.resources import BY_KIND, RESOURCES, STORED, Resource
-from .base import Controller
+from .base import Controller, delete_if_present
 from .informer import Informer, InformerFactory
 from .objects import Key, Obj, has_finalizer, is_terminating, owner_refs, uid, without_finalizer
 
@@ -215,11 +215,7 @@ class GarbageCollector(Controller):
 
     async def _delete(self, key: Key, policy: str) -> None:
         resource, ns, name = split_key(key)
-        try:
-            await self.registry.delete(resource, ns or None, name, propagation_policy=policy)
-        except ApiError as e:
-            if e.code != 404:
-                raise
+        await delete_if_present(self.registry, resource, ns or None, name, propagation_policy=policy)
 
     async def _update(
         self,

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..apiserver.errors import ApiError
-from .base import Controller
+from .base import Controller, delete_if_present
 from .informer import Informer, InformerFactory
 from .objects import Key, Obj
 from .pv_provisioner import ANN_PROVISIONED_BY, PROVISIONER, PV_CONTROLLER, volume_dir
@@ -148,11 +148,7 @@ class PersistentVolumeController(Controller):
             new["status"] = {**new.get("status", {}), "phase": "Failed", "message": str(e)}
             await self.registry.update("persistentvolumes", None, new, subresource="status")
             return
-        try:
-            await self.registry.delete("persistentvolumes", None, pv["metadata"]["name"])
-        except ApiError as e:
-            if e.code != 404:
-                raise
+        await delete_if_present(self.registry, "persistentvolumes", None, pv["metadata"]["name"])
 
     async def _set_phase(self, pv: Obj, phase: str) -> Obj:
         new = copy.deepcopy(pv)

@@ -42,6 +42,14 @@ async def _set_finalizers(registry: Any, resource: str, obj: Obj, finalizers: li
     await registry.update(resource, obj["metadata"].get("namespace"), new)
 
 
+async def _ensure_finalizer(registry: Any, resource: str, obj: Obj, finalizer: str) -> None:
+    """Live objects carry the finalizer (admission adds it; objects from before it existed get it here)."""
+    if not has_finalizer(obj, finalizer):
+        await _set_finalizers(
+            registry, resource, obj, [*(obj["metadata"].get("finalizers") or []), finalizer]
+        )
+
+
 class PVCProtectionController(Controller):
     name = "pvc-protection-controller"
 
@@ -66,9 +74,7 @@ class PVCProtectionController(Controller):
         if pvc is None:
             return None
         if not is_terminating(pvc):
-            if not has_finalizer(pvc, PVC_FINALIZER):
-                finalizers = [*(pvc["metadata"].get("finalizers") or []), PVC_FINALIZER]
-                await _set_finalizers(self.registry, "persistentvolumeclaims", pvc, finalizers)
+            await _ensure_finalizer(self.registry, "persistentvolumeclaims", pvc, PVC_FINALIZER)
             return None
         if not has_finalizer(pvc, PVC_FINALIZER) or await self._in_use(key):
             return None
@@ -102,9 +108,7 @@ class PVProtectionController(Controller):
         if pv is None:
             return None
         if not is_terminating(pv):
-            if not has_finalizer(pv, PV_FINALIZER):
-                finalizers = [*(pv["metadata"].get("finalizers") or []), PV_FINALIZER]
-                await _set_finalizers(self.registry, "persistentvolumes", pv, finalizers)
+            await _ensure_finalizer(self.registry, "persistentvolumes", pv, PV_FINALIZER)
             return None
         if has_finalizer(pv, PV_FINALIZER) and pv.get("status", {}).get("phase") != "Bound":
             await _set_finalizers(self.registry, "persistentvolumes", pv, without_finalizer(pv, PV_FINALIZER))
