@@ -38,7 +38,7 @@ def e2e(session: nox.Session, kubespawner: str) -> None:
     """All scenarios against one KubeSpawner release and the JupyterHub recorded for it."""
     jupyterhub = default_jupyterhub_for(kubespawner)
     session.install(
-        ".", f"jupyterhub-kubespawner=={kubespawner}", f"jupyterhub=={jupyterhub}", *EMBEDDED_TOOLS
+        ".[kind]", f"jupyterhub-kubespawner=={kubespawner}", f"jupyterhub=={jupyterhub}", *EMBEDDED_TOOLS
     )
     session.run(
         "pytest",
