@@ -19,6 +19,7 @@ label holding the recipe's hash, so an edited Dockerfile is rebuilt) and put on 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -73,6 +74,18 @@ STORAGE_CLASS = "standard"
 PROVISIONER_NAMESPACE = "local-path-storage"
 PROVISIONER_SELECTOR = "app=local-path-provisioner"
 STDERR_TAIL_LINES = 40
+#: Held while checking for and building an image, by every harness process on this host.
+BUILD_LOCK = Path(tempfile.gettempdir()) / "jupyterhub-storage-conformance-kind-build.lock"
+
+
+def cluster_name(base: str = DEFAULT_CLUSTER_NAME) -> str:
+    """One kind cluster per pytest-xdist worker (``jhsc-gw0``, ...), ``base`` without xdist.
+
+    Workers cannot share a cluster: a scenario restarting the node would break the others' scenarios,
+    and the first worker to finish would delete it under the rest.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return f"{base}-{worker}" if worker else base
 
 
 class KindToolError(ClusterError):
@@ -441,14 +454,29 @@ class ImageBuilder:
         return self.built_digest(tag) is not None
 
     def ensure(self, recipe: ImageRecipe) -> bool:
-        """Build ``recipe`` if needed; True when it ran a build."""
+        """Build ``recipe`` if needed; True when it ran a build.
+
+        Serialised across processes (xdist workers build the same tags), so the second one finds the
+        first one's image instead of building it again.
+        """
         dockerfile = recipe.context / "Dockerfile"
         if not dockerfile.is_file():
             raise ClusterError(f"image recipe {dockerfile} not found: run the harness from its checkout")
-        if self.built_digest(recipe.tag) == recipe.digest:
-            return False
-        run_tool(recipe.build_command(self._docker))
+        with _host_lock(BUILD_LOCK):
+            if self.built_digest(recipe.tag) == recipe.digest:
+                return False
+            run_tool(recipe.build_command(self._docker))
         return True
+
+
+@contextlib.contextmanager
+def _host_lock(path: Path) -> Iterator[None]:
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -464,12 +492,12 @@ class KindBackend(Cluster):
         self,
         options: HarnessOptions,
         *,
-        name: str = DEFAULT_CLUSTER_NAME,
+        name: str | None = None,
         ready_timeout: float = 300.0,
         poll_interval: float = 2.0,
     ) -> None:
         self._options = options
-        self._name = name
+        self._name = name or cluster_name()
         self._ready_timeout = ready_timeout
         self._poll_interval = poll_interval
         self._kind: HarnessKindCluster | None = None

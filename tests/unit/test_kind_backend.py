@@ -68,6 +68,7 @@ def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeTools:
     monkeypatch.setenv("FAKE_TOOLS_STATE", str(state))
     monkeypatch.setenv("PATH", f"{FAKE_TOOLS}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.chdir(tmp_path)  # KindCluster makes .pytest-kind/<name> in the working directory
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)  # these tests run under xdist too
     return FakeTools(state)
 
 
@@ -227,6 +228,17 @@ def test_a_failing_kind_command_reports_command_exit_code_and_stderr(fake: FakeT
     assert message.startswith("command failed with exit code 1: ")
     assert f"create cluster --name=jhsc --kubeconfig={tmp_path / 'kubeconfig'}" in message
     assert "stderr:\nERROR: failed to create cluster: port is already allocated" in message
+
+
+def test_each_xdist_worker_gets_its_own_cluster(
+    fake: FakeTools, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw3")
+    healthy_cluster(fake)
+    cluster = backend(tmp_path)
+    cluster.start()
+    assert cluster.context == "kind-jhsc-gw3"
+    assert "--name=jhsc-gw3" in fake.calls("kind")[1]
 
 
 def test_a_missing_tool_says_what_to_install(
