@@ -261,6 +261,80 @@ def test_reclaim_retain_keeps_directory_and_released_pv(embedded: Embedded, name
         embedded.storage.delete_storage_class(sc, _preload_content=False)
 
 
+def test_static_pv_is_bound_to_a_matching_claim(embedded: Embedded, namespace: str, tmp_path: Path) -> None:
+    pv_name = f"static-{uuid.uuid4().hex[:6]}"
+    embedded.core.create_persistent_volume(
+        {
+            "apiVersion": "v1",
+            "kind": "PersistentVolume",
+            "metadata": {"name": pv_name},
+            "spec": {
+                "capacity": {"storage": "5Gi"},
+                "accessModes": ["ReadWriteOnce"],
+                "storageClassName": "manual",
+                "hostPath": {"path": str(tmp_path)},
+            },
+        }
+    )
+    embedded.core.create_namespaced_persistent_volume_claim(
+        namespace, make_pvc("static", storage_class="manual")
+    )
+    pvc = bound_pvc(embedded, namespace, "static")
+    assert pvc.spec.volume_name == pv_name
+    assert pvc.status.capacity == {"storage": "5Gi"}
+    pv = embedded.core.read_persistent_volume(pv_name)
+    assert pv.status.phase == "Bound" and pv.spec.claim_ref.uid == pvc.metadata.uid
+    assert pv.metadata.annotations["pv.kubernetes.io/bound-by-controller"] == "yes"
+    assert pv.spec.persistent_volume_reclaim_policy == "Retain"  # API default for static PVs
+    embedded.core.delete_namespaced_persistent_volume_claim("static", namespace)
+    wait_for(
+        lambda: embedded.core.read_persistent_volume(pv_name).status.phase == "Released",
+        what="static PV Released",
+    )
+    assert tmp_path.is_dir(), "a volume we did not provision is never deleted"
+    embedded.core.delete_persistent_volume(pv_name)
+
+
+def test_wait_for_first_consumer_provisions_once_a_node_is_selected(
+    embedded: Embedded, namespace: str
+) -> None:
+    sc = f"wffc-{uuid.uuid4().hex[:6]}"
+    embedded.storage.create_storage_class(
+        {
+            "apiVersion": "storage.k8s.io/v1",
+            "kind": "StorageClass",
+            "metadata": {"name": sc},
+            "provisioner": "embedded.local/hostpath",
+            "volumeBindingMode": "WaitForFirstConsumer",
+        }
+    )
+    try:
+        embedded.core.create_namespaced_persistent_volume_claim(
+            namespace, make_pvc("later", storage_class=sc)
+        )
+        event = wait_for(
+            lambda: next(
+                (e for e in events_for(embedded, namespace, "later") if e.reason == "WaitForFirstConsumer"),
+                None,
+            ),
+            what="WaitForFirstConsumer event",
+        )
+        assert event.message == "waiting for first consumer to be created before binding"
+        assert (
+            embedded.core.read_namespaced_persistent_volume_claim("later", namespace).status.phase
+            == "Pending"
+        )
+        # what the scheduler does when a pod using the claim is scheduled
+        embedded.core.patch_namespaced_persistent_volume_claim(
+            "later",
+            namespace,
+            {"metadata": {"annotations": {"volume.kubernetes.io/selected-node": "embedded-node"}}},
+        )
+        bound_pvc(embedded, namespace, "later")
+    finally:
+        embedded.storage.delete_storage_class(sc, _preload_content=False)
+
+
 def _pod(name: str, claim: str | None = None, labels: dict[str, str] | None = None) -> client.V1Pod:
     volumes = (
         [

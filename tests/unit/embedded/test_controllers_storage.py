@@ -172,3 +172,10 @@ def test_only_scheduled_unfinished_pods_block_claim_removal() -> None:
     assert not pod_blocks_claim(_user_pod(), "claim-b")
     assert not pod_blocks_claim(_user_pod(node=None), "claim-a")
     assert not pod_blocks_claim(_user_pod(phase="Succeeded"), "claim-a")
+
+
+def test_delayed_binding_only_takes_a_volume_prebound_to_the_claim() -> None:
+    free = pv("free", "1Gi")
+    prebound = pv("mine", "1Gi", claimRef={"name": "home", "namespace": "ns"})
+    assert find_best_match(pvc(), [free], prebound_only=True) is None
+    assert find_best_match(pvc(), [free, prebound], prebound_only=True) is prebound

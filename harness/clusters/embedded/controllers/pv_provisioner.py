@@ -90,9 +90,13 @@ def claim_ref_matches(pv: Obj, pvc: Obj) -> bool:
     return not ref.get("uid") or ref["uid"] == m.get("uid")
 
 
-def find_best_match(pvc: Obj, volumes: list[Obj]) -> Obj | None:
+def find_best_match(pvc: Obj, volumes: list[Obj], *, prebound_only: bool = False) -> Obj | None:
     """persistentvolume index findBestMatchForClaim: a PV pre-bound to the claim wins; otherwise the
-    smallest Available PV of the same class, volume mode and access modes (superset) that is big enough."""
+    smallest Available PV of the same class, volume mode and access modes (superset) that is big enough.
+
+    ``prebound_only``: binding is delayed (WaitForFirstConsumer, no node chosen yet), so only a PV that
+    names this claim may be bound now.
+    """
     request = claim_request(pvc)
     modes = set(pvc.get("spec", {}).get("accessModes") or [])
     cls = claim_class(pvc)
@@ -104,6 +108,8 @@ def find_best_match(pvc: Obj, volumes: list[Obj]) -> Obj | None:
             continue
         if claim_ref_matches(pv, pvc):
             return pv
+        if prebound_only:
+            continue
         spec = pv.get("spec", {})
         if spec.get("claimRef") or pv.get("status", {}).get("phase") not in (None, "", "Available"):
             continue
@@ -180,6 +186,12 @@ class PersistentVolumeClaimController(Controller):
         ref = pv.get("spec", {}).get("claimRef")
         if ref and ref.get("name"):
             self.queue.add((ref.get("namespace") or "", ref["name"]))
+        elif event_type != "DELETED":
+            # a volume became available: unbound claims may fit it now (the real controller finds it on
+            # its 15 s resync; doing it at once only makes binding sooner)
+            for pvc in self.claims.list():
+                if not pvc.get("spec", {}).get("volumeName"):
+                    self.enqueue(pvc)
 
     def _on_class(self, event_type: str, sc: Obj, old: Obj | None) -> None:
         if event_type == "ADDED":
@@ -205,11 +217,15 @@ class PersistentVolumeClaimController(Controller):
             return await self._sync_prebound(pvc, volume_name)
         if pvc.get("status", {}).get("phase") == "Lost" or is_terminating(pvc):
             return None
-        pv = find_best_match(pvc, self.volumes.list())
+        cls = claim_class(pvc)
+        sc = self.classes.get(None, cls) if cls else None
+        ann = pvc["metadata"].get("annotations") or {}
+        delayed = sc is not None and sc.get("volumeBindingMode") == "WaitForFirstConsumer"
+        node_chosen = ANN_SELECTED_NODE in ann
+        pv = find_best_match(pvc, self.volumes.list(), prebound_only=delayed and not node_chosen)
         if pv is not None:
             await self._bind(pvc, pv)
             return None
-        cls = claim_class(pvc)
         if not cls:
             await self._event(
                 pvc,
@@ -217,14 +233,13 @@ class PersistentVolumeClaimController(Controller):
                 "no persistent volumes available for this claim and no storage class is set",
             )
             return None
-        sc = self.classes.get(None, cls)
         if sc is None:
             await self._event(
                 pvc, "ProvisioningFailed", f'storageclass.storage.k8s.io "{cls}" not found', "Warning"
             )
             return None
-        ann = pvc["metadata"].get("annotations") or {}
-        if sc.get("volumeBindingMode") == "WaitForFirstConsumer" and ANN_SELECTED_NODE not in ann:
+        if delayed and not node_chosen:
+            # the scheduler picks a node and sets volume.kubernetes.io/selected-node once a pod uses the claim
             await self._event(
                 pvc, "WaitForFirstConsumer", "waiting for first consumer to be created before binding"
             )
