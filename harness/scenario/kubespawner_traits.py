@@ -3,8 +3,9 @@
 A static list, not an import of kubespawner: scenarios are validated on machines (and CI jobs) that
 do not have the KubeSpawner release under test installed, and a typo such as ``storage_clas`` must
 fail at collection, not after a cluster and a hub were started. The list is the configurable traits
-of KubeSpawner 7.1.0 including those inherited from ``jupyterhub.spawner.Spawner``; a unit test
-fails when the installed KubeSpawner has a trait missing here.
+of KubeSpawner 7.1.0 including those inherited from ``jupyterhub.spawner.Spawner`` (KubeSpawner 6.2.0
+and 7.0.0 define no trait that 7.1.0 lacks); a unit test fails when the installed KubeSpawner has a
+trait missing here.
 """
 
 from __future__ import annotations
