@@ -569,6 +569,23 @@ def test_gc_orphan_removes_owner_references(embedded: Embedded, namespace: str) 
     assert dep is not None and not dep.metadata.owner_references
 
 
+@pytest.mark.parametrize("policy", ["Background", "Foreground"])
+def test_deleting_a_deployment_cascades_to_replicasets_and_pods(
+    embedded: Embedded, namespace: str, policy: str
+) -> None:
+    embedded.apps.create_namespaced_deployment(namespace, _deployment("app", "RollingUpdate"))
+    wait_for(lambda: _pods(embedded, namespace, "app=app"), what="pod")
+    embedded.apps.delete_namespaced_deployment("app", namespace, propagation_policy=policy)
+    wait_for(
+        lambda: (
+            not embedded.apps.list_namespaced_replica_set(namespace).items
+            and not _pods(embedded, namespace, "app=app")
+            and _gone(lambda: embedded.apps.read_namespaced_deployment("app", namespace))
+        ),
+        what=f"{policy} cascade",
+    )
+
+
 def test_namespace_deletion_cascades(embedded: Embedded) -> None:
     ns = f"ctl-{uuid.uuid4().hex[:8]}"
     embedded.core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=ns)))
