@@ -97,6 +97,16 @@ class TokenStore:
         )
 
 
+def impersonated(name: str, groups: list[str]) -> User:
+    """The user an ``Impersonate-User``/``Impersonate-Group`` request acts as."""
+    parts = name.split(":")
+    if len(parts) == 4 and parts[:2] == ["system", "serviceaccount"]:
+        ns, sa = parts[2], parts[3]
+        base = ("system:serviceaccounts", f"system:serviceaccounts:{ns}")
+        return User(name, (*base, *groups, "system:authenticated"), (ns, sa))
+    return User(name, (*groups, "system:authenticated"))
+
+
 # ---- RBAC --------------------------------------------------------------------------------------------------
 def _match(values: list[str] | None, wanted: str) -> bool:
     return bool(values) and ("*" in values or wanted in values)  # type: ignore[operator]

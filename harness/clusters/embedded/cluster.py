@@ -69,7 +69,7 @@ def _port_free(port: int, addresses: list[str]) -> bool:
 def _import_parts() -> tuple[Any, Any, Any]:
     """The kubelet and controllers packages; a clear message when one is not there yet."""
     try:
-        from .kubelet import ClusterNetwork, Kubelet  # type: ignore[attr-defined]
+        from .kubelet import ClusterNetwork, Kubelet
     except ImportError as e:
         raise StartupError(
             f"the embedded kubelet is not available ({e}); harness/clusters/embedded/kubelet must export "
@@ -133,7 +133,7 @@ async def serve(data_dir: Path) -> None:
             json.dumps({"api_port": config.api_port, **network.to_json()}, indent=1)
         )
         tasks = await run_controllers(registry, config)
-        kubelet = Kubelet(registry, config)
+        kubelet = Kubelet(registry, config, network=network)
         await kubelet.start()
         registry.pod_io = kubelet.pod_io
         server.ready = True

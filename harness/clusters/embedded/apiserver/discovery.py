@@ -128,11 +128,88 @@ def _swaggerise(node: Any) -> Any:
 
 
 @functools.lru_cache(maxsize=1)
-def openapi_v2_bytes() -> bytes:
-    """Swagger 2.0 with the 1.30 definitions (no paths: kubectl uses definitions only)."""
+def _definitions() -> Obj:
     from .schema import _ROOT
 
-    defs = json.loads(_ROOT.joinpath("_definitions.json").read_text())["$defs"]
+    return dict(json.loads(_ROOT.joinpath("_definitions.json").read_text())["$defs"])
+
+
+def _v3_ref(node: Any) -> Any:
+    if isinstance(node, dict):
+        out: Obj = {}
+        for k, v in node.items():
+            if k == "$ref" and isinstance(v, str):
+                out[k] = "#/components/schemas/" + re.sub(r"^.*#/\$defs/", "", v)
+            elif k == "type" and isinstance(v, list):
+                types = [t for t in v if t != "null"]
+                if len(types) == 1:
+                    out[k] = types[0]
+                if "null" in v:
+                    out["nullable"] = True
+            else:
+                out[k] = _v3_ref(v)
+        return out
+    if isinstance(node, list):
+        return [_v3_ref(v) for v in node]
+    return node
+
+
+_PATCH_PARAMS = [
+    {"name": name, "in": "query", "schema": {"type": "string", "uniqueItems": True}}
+    for name in ("dryRun", "fieldManager", "fieldValidation", "force")
+]
+
+
+def _v3_paths(group_version: str) -> Obj:
+    paths: Obj = {}
+    prefix = "/api/v1" if group_version == "v1" else f"/apis/{group_version}"
+    for r in group_versions()[group_version]:
+        if "patch" not in r.verbs:
+            continue
+        scope = f"{prefix}/namespaces/{{namespace}}" if r.namespaced else prefix
+        gvk = {"group": r.group, "version": r.version, "kind": r.kind}
+        paths[f"{scope}/{r.plural}/{{name}}"] = {
+            "patch": {
+                "operationId": f"patch{r.kind}",
+                "parameters": _PATCH_PARAMS,
+                "responses": {"200": {"description": "OK"}},
+                "x-kubernetes-action": "patch",
+                "x-kubernetes-group-version-kind": gvk,
+            }
+        }
+    return paths
+
+
+@functools.lru_cache(maxsize=16)
+def openapi_v3_bytes(group_version: str) -> bytes | None:
+    """OpenAPI 3 for one group/version: PATCH paths (with fieldValidation) and all 1.30 schemas."""
+    if group_version not in group_versions():
+        return None
+    doc = {
+        "openapi": "3.0.0",
+        "info": {"title": "Kubernetes", "version": KUBE_VERSION["gitVersion"]},
+        "paths": _v3_paths(group_version),
+        "components": {"schemas": _v3_ref(_definitions())},
+    }
+    return json.dumps(doc, separators=(",", ":")).encode()
+
+
+def openapi_v3_root() -> Obj:
+    """The /openapi/v3 index kubectl reads first; hashes let clients cache per group/version."""
+    import hashlib
+
+    paths: Obj = {}
+    for gv in group_versions():
+        key = "api/v1" if gv == "v1" else f"apis/{gv}"
+        digest = hashlib.sha512(openapi_v3_bytes(gv) or b"").hexdigest()[:128].upper()
+        paths[key] = {"serverRelativeURL": f"/openapi/v3/{key}?hash={digest}"}
+    return {"paths": paths}
+
+
+@functools.lru_cache(maxsize=1)
+def openapi_v2_bytes() -> bytes:
+    """Swagger 2.0 with the 1.30 definitions (no paths: kubectl uses definitions only)."""
+    defs = _definitions()
     doc = {
         "swagger": "2.0",
         "info": {"title": "Kubernetes", "version": KUBE_VERSION["gitVersion"]},

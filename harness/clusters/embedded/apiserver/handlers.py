@@ -36,6 +36,10 @@ async def read_body(request: web.Request) -> Any:
     if not raw:
         raise errors.bad_request("the body of the request was empty")
     ctype = request.content_type
+    if ctype == "application/vnd.kubernetes.protobuf":
+        from .protobuf import decode_object
+
+        return decode_object(raw)
     if "yaml" in ctype:
         import yaml
 
@@ -57,6 +61,16 @@ def _int(request: web.Request, key: str) -> int | None:
         return int(value)
     except ValueError:
         raise errors.bad_request(f'invalid value for {key}: "{value}"') from None
+
+
+def _field_validation(request: web.Request) -> str:
+    """Ignore, Warn (the server default) or Strict; anything else is the real 400."""
+    value = request.query.get("fieldValidation") or "Warn"
+    if value not in ("Ignore", "Warn", "Strict"):
+        raise errors.bad_request(
+            f"fieldValidation parameter unsupported: {value}. Supported values are: Ignore, Warn, Strict"
+        )
+    return value
 
 
 def _dry_run(request: web.Request) -> bool:
@@ -104,7 +118,13 @@ async def handle(request: web.Request, registry: Registry, target: Target) -> we
         if name is not None:
             raise errors.method_not_allowed()
         body = await read_body(request)
-        obj = await registry.create(info.plural, ns, body, dry_run=_dry_run(request))
+        obj = await registry.create(
+            info.plural,
+            ns,
+            body,
+            dry_run=_dry_run(request),
+            field_validation=_field_validation(request),
+        )
         return json_response(obj, 201)
     if method == "PUT":
         if name is None:
@@ -117,7 +137,11 @@ async def handle(request: web.Request, registry: Registry, target: Target) -> we
                     f"the name of the object ({body_name}) does not match the name on the URL ({name})"
                 )
             md(body)["name"] = name
-        return json_response(await registry.update(info.plural, ns, body, subresource=sub))
+        return json_response(
+            await registry.update(
+                info.plural, ns, body, subresource=sub, field_validation=_field_validation(request)
+            )
+        )
     if method == "PATCH":
         if name is None:
             raise errors.method_not_allowed()
@@ -126,7 +150,15 @@ async def handle(request: web.Request, registry: Registry, target: Target) -> we
             raise errors.unsupported_media_type(request.content_type)
         body = await read_body(request)
         return json_response(
-            await registry.patch(info.plural, ns, name, body, patch_type=patch_type, subresource=sub)
+            await registry.patch(
+                info.plural,
+                ns,
+                name,
+                body,
+                patch_type=patch_type,
+                subresource=sub,
+                field_validation=_field_validation(request),
+            )
         )
     if method == "DELETE":
         options: Obj = {}

@@ -242,12 +242,21 @@ class Registry:
             if k not in ("apiVersion", "kind"):
                 obj[k] = obj.pop(k)
 
-    async def create(self, resource: str, namespace: str | None, obj: Obj, *, dry_run: bool = False) -> Obj:
+    async def create(
+        self,
+        resource: str,
+        namespace: str | None,
+        obj: Obj,
+        *,
+        dry_run: bool = False,
+        field_validation: str | None = None,
+    ) -> Obj:
         info = resource_info(resource)
-        obj = clone(obj)
         if not isinstance(obj, dict):
             raise errors.bad_request("Object 'Kind' is missing in request body")
+        obj = clone(obj)
         self._check_type(info, obj)
+        decode(info, obj, field_validation)
         meta = md(obj)
         ns = self._ns(info, namespace)
         if info.namespaced:
@@ -312,13 +321,20 @@ class Registry:
                 )
 
     async def update(
-        self, resource: str, namespace: str | None, obj: Obj, *, subresource: str | None = None
+        self,
+        resource: str,
+        namespace: str | None,
+        obj: Obj,
+        *,
+        subresource: str | None = None,
+        field_validation: str | None = None,
     ) -> Obj:
         info = resource_info(resource)
-        obj = clone(obj)
         if not isinstance(obj, dict):
             raise errors.bad_request("Object 'Kind' is missing in request body")
+        obj = clone(obj)
         self._check_type(info, obj)
+        decode(info, obj, field_validation)
         ns = self._ns(info, namespace)
         meta = md(obj)
         name = meta.get("name", "")
@@ -410,6 +426,7 @@ class Registry:
         *,
         patch_type: str = "merge",
         subresource: str | None = None,
+        field_validation: str | None = None,
     ) -> Obj:
         info = resource_info(resource)
         ns = self._ns(info, namespace)
@@ -430,8 +447,12 @@ class Registry:
             new = clone(old)
             new["status"] = patched.get("status", {})
             md(new)["resourceVersion"] = meta["resourceVersion"]
-            return await self.update(resource, namespace, new, subresource="status")
-        return await self.update(resource, namespace, patched, subresource=subresource)
+            return await self.update(
+                resource, namespace, new, subresource="status", field_validation=field_validation
+            )
+        return await self.update(
+            resource, namespace, patched, subresource=subresource, field_validation=field_validation
+        )
 
     async def delete(
         self,
@@ -611,6 +632,27 @@ class Registry:
         if self.store.get("serviceaccounts", namespace, name) is None:
             raise errors.not_found("serviceaccounts", name)
         return self.tokens.service_account_token(namespace, name)
+
+
+def decode(info: Resource, obj: Obj, field_validation: str | None) -> None:
+    """Drop unknown fields as decoding does; ``Strict`` turns them into the real 400 instead.
+
+    ``field_validation`` None means an in-process caller (controllers, kubelet) whose objects are trusted.
+    """
+    from .schema import field_path, prune, unknown_fields
+
+    if field_validation is None:
+        return
+    unknown = unknown_fields(info, obj)
+    if not unknown:
+        return
+    if field_validation == "Strict":
+        listed = ", ".join(f'unknown field "{field_path(p)}"' for p in unknown)
+        raise errors.bad_request(
+            f'{info.kind} in version "{info.version}" cannot be handled as a {info.kind}: '
+            f"strict decoding error: {listed}"
+        )
+    prune(obj, unknown)
 
 
 def encode_secret_data(data: dict[str, bytes]) -> dict[str, str]:

@@ -22,28 +22,32 @@ if TYPE_CHECKING:
     from .resources import Resource
 
 SCHEMA_VERSION = "v1.30.0-local"
-_ROOT = importlib_resources.files("kubernetes_validate") / "kubernetes-json-schema" / SCHEMA_VERSION
+_SCHEMAS = importlib_resources.files("kubernetes_validate") / "kubernetes-json-schema"
+_ROOT = _SCHEMAS / SCHEMA_VERSION
+#: the same schemas with ``additionalProperties: false`` everywhere: for fieldValidation=Strict/Warn
+_STRICT_ROOT = _SCHEMAS / f"{SCHEMA_VERSION}-strict"
 
 
-@functools.lru_cache(maxsize=1)
-def _definitions() -> referencing.Resource[Any]:
-    return referencing.Resource.from_contents(json.loads(_ROOT.joinpath("_definitions.json").read_text()))
+@functools.lru_cache(maxsize=2)
+def _definitions(strict: bool = False) -> referencing.Resource[Any]:
+    root = _STRICT_ROOT if strict else _ROOT
+    return referencing.Resource.from_contents(json.loads(root.joinpath("_definitions.json").read_text()))
 
 
 @functools.lru_cache(maxsize=64)
-def _validator(kind: str, api_version: str) -> jsonschema.protocols.Validator | None:
+def _validator(kind: str, api_version: str, strict: bool = False) -> jsonschema.protocols.Validator | None:
     if "/" in api_version:
         group, version = api_version.split("/")
         group_version = f"{group.split('.')[0]}-{version}"
     else:
         group_version = api_version
-    path = _ROOT.joinpath(f"{kind.lower()}-{group_version}.json")
+    path = (_STRICT_ROOT if strict else _ROOT).joinpath(f"{kind.lower()}-{group_version}.json")
     try:
         schema = json.loads(path.read_text())
     except FileNotFoundError:
         return None
     registry: referencing.Registry[Any] = referencing.Resource.from_contents(schema) @ referencing.Registry()
-    registry = _definitions() @ registry
+    registry = _definitions(strict) @ registry
     return jsonschema.validators.Draft202012Validator(schema, registry=registry)
 
 
@@ -90,3 +94,30 @@ def schema_errors(info: Resource, obj: dict[str, Any]) -> list[FieldError]:
                 FieldError("FieldValueInvalid", field, f"Invalid value: {_go_value(e.instance)}: {e.message}")
             )
     return errs
+
+
+def unknown_fields(info: Resource, obj: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Paths of fields the type does not have, e.g. ``("spec", "containers", 0, "bogus")``."""
+    validator = _validator(info.kind, info.api_version, strict=True)
+    if validator is None:
+        return []
+    out: list[tuple[Any, ...]] = []
+    for e in validator.iter_errors(_strip_nulls(obj)):
+        if e.validator != "additionalProperties" or not isinstance(e.instance, dict):
+            continue
+        allowed = set((e.schema.get("properties") or {}) if isinstance(e.schema, dict) else ())
+        out += [(*e.absolute_path, key) for key in e.instance if key not in allowed]
+    return sorted(set(out), key=lambda p: [str(x) for x in p])
+
+
+def field_path(path: tuple[Any, ...]) -> str:
+    return _field(path)
+
+
+def prune(obj: dict[str, Any], paths: list[tuple[Any, ...]]) -> None:
+    """Drop unknown fields, as decoding into the Go types does."""
+    for path in paths:
+        cur: Any = obj
+        for step in path[:-1]:
+            cur = cur[step]
+        cur.pop(path[-1], None)

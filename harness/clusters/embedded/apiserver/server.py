@@ -94,6 +94,8 @@ class ApiServer:
                 user = self.registry.tokens.authenticate(auth[7:].strip(), self.registry.store)
             if user is None:
                 raise errors.unauthorized()
+            if "Impersonate-User" in request.headers:
+                user = self._impersonate(request, user)
             request[USER_KEY] = user
             return await handler(request)
         except errors.ApiError as e:
@@ -103,6 +105,23 @@ class ApiServer:
         except Exception as e:
             log.exception("internal error on %s %s", request.method, request.path)
             return _error_response(errors.internal(str(e)))
+
+    def _impersonate(self, request: web.Request, user: authz.User) -> authz.User:
+        """``kubectl --as``: allowed for system:masters (RBAC ``impersonate`` is not modelled)."""
+        if authz.MASTERS not in user.groups:
+            name = request.headers["Impersonate-User"]
+            raise errors.ApiError(
+                errors.status_body(
+                    403,
+                    "Forbidden",
+                    f'users "{name}" is forbidden: User "{user.name}" cannot impersonate resource "users" '
+                    'in API group "" at the cluster scope',
+                    {"name": name, "kind": "users"},
+                )
+            )
+        return authz.impersonated(
+            request.headers["Impersonate-User"], request.headers.getall("Impersonate-Group", [])
+        )
 
     def _authorize(self, request: web.Request, target: routing.Target | None) -> None:
         user: authz.User = request[USER_KEY]
@@ -185,7 +204,22 @@ class ApiServer:
                 discovery.api_group(parts[0]) if len(parts) == 1 else discovery.resource_list("/".join(parts))
             )
         elif path == "/openapi/v2":
+            if "json" not in request.headers.get(
+                "Accept", "application/json"
+            ) and "*/*" not in request.headers.get("Accept", ""):
+                raise errors.ApiError(
+                    errors.status_body(406, "NotAcceptable", "only application/json is served")
+                )
             return web.Response(body=discovery.openapi_v2_bytes(), content_type="application/json")
+        elif path == "/openapi/v3":
+            doc = discovery.openapi_v3_root()
+        elif path.startswith("/openapi/v3/"):
+            key = path[len("/openapi/v3/") :]
+            gv = "v1" if key == "api/v1" else key.removeprefix("apis/")
+            body = discovery.openapi_v3_bytes(gv)
+            if body is None:
+                raise errors.page_not_found()
+            return web.Response(body=body, content_type="application/json")
         if doc is None:
             raise errors.page_not_found()
         return handlers.json_response(doc)
