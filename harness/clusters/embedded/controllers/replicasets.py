@@ -147,10 +147,16 @@ class ReplicaSetController(Controller):
         pods = [p for p in self.pods.list(key[0]) if is_controlled_by(p, rs)]
         exp = self.expectations.get(key)
         failure: str | None = None
-        if not is_terminating(rs) and (exp is None or exp.satisfied()):
+        again: float | None = None
+        if exp is not None and not exp.satisfied():
+            again = max(exp.deadline - time.monotonic(), 0.0) + 0.1  # in case the watch never shows them
+        elif not is_terminating(rs):
             failure = await self._manage(key, rs, [p for p in pods if pod_is_active(p)])
         await self._update_status(rs, pods, failure)
-        return None
+        min_ready = int(rs.get("spec", {}).get("minReadySeconds") or 0)
+        if min_ready and any(pod_is_ready(p) and not pod_is_available(p, min_ready) for p in pods):
+            again = min(again or min_ready, float(min_ready))  # look again when they become available
+        return again
 
     async def _manage(self, key: Key, rs: Obj, active: list[Obj]) -> str | None:
         diff = len(active) - replicas(rs)
