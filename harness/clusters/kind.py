@@ -215,10 +215,10 @@ class HarnessKindCluster(KindCluster):
     def load_docker_image(self, docker_image: str) -> None:
         run_tool([str(self.kind_path), "load", "docker-image", "--name", self.name, docker_image])
 
-    def kubectl(self, *args: str, **kwargs: Any) -> str:
+    def kubectl(self, *args: str, timeout: float | None = None) -> str:
         """Run kubectl against this cluster (explicit ``--kubeconfig``/``--context``) and return stdout."""
         self.ensure_kubectl()
-        return run_tool(self._kubectl_command(*args), **kwargs).stdout
+        return run_tool(self._kubectl_command(*args), timeout=timeout).stdout
 
     def _kubectl_command(self, *args: str) -> list[str]:
         return [
