@@ -404,6 +404,14 @@ def _pods(embedded: Embedded, ns: str, selector: str) -> list[client.V1Pod]:
     return list(embedded.core.list_namespaced_pod(ns, label_selector=selector).items)
 
 
+def mark_ready(embedded: Embedded, ns: str, pod: client.V1Pod, ip: str) -> None:
+    """Play the kubelet: the pod runs with an IP and is Ready."""
+    pod.status = client.V1PodStatus(
+        phase="Running", pod_ip=ip, conditions=[client.V1PodCondition(type="Ready", status="True")]
+    )
+    embedded.core.replace_namespaced_pod_status(pod.metadata.name, ns, pod)
+
+
 def test_deployment_creates_replicaset_and_pod_and_replaces_deleted_pods(
     embedded: Embedded, namespace: str
 ) -> None:
@@ -428,12 +436,7 @@ def test_deployment_creates_replicaset_and_pod_and_replaces_deleted_pods(
     assert replacement.metadata.generate_name == pod.metadata.generate_name
 
     # play the kubelet: the pod becomes Ready; the deployment reports availability
-    replacement.status = client.V1PodStatus(
-        phase="Running",
-        pod_ip="10.244.0.9",
-        conditions=[client.V1PodCondition(type="Ready", status="True")],
-    )
-    embedded.core.replace_namespaced_pod_status(replacement.metadata.name, namespace, replacement)
+    mark_ready(embedded, namespace, replacement, "10.244.0.9")
 
     def available() -> client.V1Deployment | None:
         d = embedded.apps.read_namespaced_deployment("hub", namespace)
@@ -490,6 +493,31 @@ def test_recreate_waits_for_old_pods_to_be_gone(embedded: Embedded, namespace: s
     assert new.metadata.name != old.metadata.name
     d = embedded.apps.read_namespaced_deployment("web", namespace)
     assert d.metadata.annotations["deployment.kubernetes.io/revision"] == "2"
+
+
+def test_rolling_update_surges_then_drains_the_old_replicaset(embedded: Embedded, namespace: str) -> None:
+    embedded.apps.create_namespaced_deployment(namespace, _deployment("api", "RollingUpdate"))
+    (old,) = wait_for(lambda: _pods(embedded, namespace, "app=api"), what="first pod")
+    mark_ready(embedded, namespace, old, "10.244.0.21")
+    embedded.apps.patch_namespaced_deployment(
+        "api", namespace, {"spec": {"template": {"metadata": {"labels": {"app": "api", "version": "2"}}}}}
+    )
+    # replicas 1: maxSurge 25% rounds up to 1, maxUnavailable rounds down to 0
+    (new,) = wait_for(
+        lambda: _pods(embedded, namespace, "app=api,version=2"), what="surge pod next to the old one"
+    )
+    time.sleep(0.5)
+    assert embedded.core.read_namespaced_pod(old.metadata.name, namespace).metadata.deletion_timestamp is None
+    mark_ready(embedded, namespace, new, "10.244.0.22")
+    wait_for(
+        lambda: [p.metadata.name for p in _pods(embedded, namespace, "app=api")] == [new.metadata.name],
+        what="old pod removed once the new one is available",
+    )
+    replicas = sorted(
+        (rs.metadata.annotations["deployment.kubernetes.io/revision"], rs.spec.replicas)
+        for rs in embedded.apps.list_namespaced_replica_set(namespace).items
+    )
+    assert replicas == [("1", 0), ("2", 1)]
 
 
 def test_endpoints_follow_pod_readiness_and_named_ports(embedded: Embedded, namespace: str) -> None:
