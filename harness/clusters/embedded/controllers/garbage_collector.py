@@ -92,16 +92,13 @@ class GarbageCollector(Controller):
         def on_event(event_type: str, obj: Obj, old: Obj | None) -> None:
             meta = obj["metadata"]
             key = gc_key(resource, meta.get("namespace", ""), meta["name"])
-            for ref in owner_refs(old) if old else []:
-                self.dependents.get(ref.get("uid", ""), set()).discard(key)
+            for ref in [*(owner_refs(old) if old else []), *owner_refs(obj)]:
+                self._unlink(ref.get("uid", ""), key)
             if event_type != "DELETED":
                 for ref in owner_refs(obj):
                     self.dependents.setdefault(ref.get("uid", ""), set()).add(key)
                 if owner_refs(obj) or has_finalizer(obj, FOREGROUND) or has_finalizer(obj, ORPHAN):
                     self.queue.add(key)
-            else:
-                for ref in owner_refs(obj):
-                    self.dependents.get(ref.get("uid", ""), set()).discard(key)
             if event_type == "DELETED" or is_terminating(obj):
                 for dep in list(self.dependents.get(uid(obj), ())):
                     self.queue.add(dep)
@@ -112,6 +109,13 @@ class GarbageCollector(Controller):
                         self.queue.add(owner)
 
         return on_event
+
+    def _unlink(self, owner_uid: str, key: Key) -> None:
+        keys = self.dependents.get(owner_uid)
+        if keys is not None:
+            keys.discard(key)
+            if not keys:
+                del self.dependents[owner_uid]
 
     def _owner_key(self, ref: dict[str, Any], namespace: str) -> Key | None:
         res = owner_resource(ref)
