@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from harness.clusters.embedded.apiserver.errors import ApiError
@@ -30,7 +32,7 @@ def test_json_patch_ops_and_failures() -> None:
         apply_patch(doc, [{"op": "test", "path": "/list/0", "value": 9}], "json")
 
 
-POD = {
+POD: dict[str, Any] = {
     "metadata": {"finalizers": ["a"]},
     "spec": {
         "volumes": [{"name": "home", "persistentVolumeClaim": {"claimName": "c"}}],
