@@ -193,7 +193,8 @@ def _run_step(step: Any, state: _State, scenario: Any, ctx: RunContext) -> str:
             return "failed as expected"
         raise CheckFailed(f"server {_server_label(user, server)} started, expected the spawn to fail")
     if kind == "restart_hub":
-        return _restart_hub(step, state, ctx)
+        _restart_hub(step, state, ctx)
+        return _running_servers(state, scenario)
     if kind == "restart_cluster":
         reason = ctx.cluster.restart_unsupported_reason()
         if reason:
@@ -211,10 +212,10 @@ def _running_servers(state: _State, scenario: Any) -> str:
         running += [
             _server_label(u.name, s) for s, m in (model.get("servers") or {}).items() if m.get("ready")
         ]
-    return "running after restart: " + (", ".join(running) or "none")
+    return f"{state.target.description}; running after restart: " + (", ".join(running) or "none")
 
 
-def _restart_hub(step: Any, state: _State, ctx: RunContext) -> str:
+def _restart_hub(step: Any, state: _State, ctx: RunContext) -> None:
     body = step.body
     images = None
     if body.kubespawner or body.jupyterhub:
@@ -225,7 +226,6 @@ def _restart_hub(step: Any, state: _State, ctx: RunContext) -> str:
         state.versions = HubVersions(kubespawner=ks, jupyterhub=jh)
         images = ctx.cluster.images(state.versions)
     state.target.restart_hub(images)
-    return ""
 
 
 # ----------------------------------------------------------------------------------------- runner

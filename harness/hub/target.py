@@ -123,6 +123,7 @@ class DeployedHub(HubTarget):
         if images is not None:
             self.images = images
         self.hub_version = str(self.hub.wait_up(timeout=180).get("version", ""))
+        self.description = f"JupyterHub {self.hub_version} in {self.namespace_}"
 
     def reconnect(self) -> None:
         deploy.wait_hub_ready(self.kube_, self.namespace_, timeout=300)
