@@ -82,3 +82,10 @@ def schema(session: nox.Session) -> None:
         return
     (ROOT / "scenarios" / "scenario.schema.json").write_text(text, encoding="utf-8")
     session.log("wrote scenarios/scenario.schema.json")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Benchmark the embedded API server alone; writes reports/bench-apiserver.json (fails if RSS >= 150 MiB)."""
+    session.install("-e", ".")
+    session.run("python", "tests/bench/bench_apiserver.py", *session.posargs)
