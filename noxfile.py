@@ -86,6 +86,6 @@ def schema(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmark the embedded API server alone; writes reports/bench-apiserver.json (fails if RSS >= 150 MiB)."""
+    """Benchmark the embedded API server alone; writes reports/bench-apiserver.json (RSS < 150 MiB)."""
     session.install("-e", ".")
     session.run("python", "tests/bench/bench_apiserver.py", *session.posargs)
