@@ -131,10 +131,11 @@ def test_hub_state_survives_pod_replacement_and_is_reclaimed(
         wait_for(lambda: (volume / "first").exists(), what="the pod's write in the provisioned directory")
         written = (volume / "first").read_text()
 
-        ep = wait_for(
-            lambda: (e := core.read_namespaced_endpoints("hub", ns)).subsets and e.subsets[0].addresses and e,
-            what="hub endpoints",
-        )
+        def endpoints() -> client.V1Endpoints | None:
+            e = core.read_namespaced_endpoints("hub", ns)
+            return e if e.subsets and e.subsets[0].addresses else None
+
+        ep = wait_for(endpoints, what="hub endpoints")
         assert [a.ip for a in ep.subsets[0].addresses] == [first.status.pod_ip]
         assert ep.subsets[0].ports[0].port == 8081
 
