@@ -18,6 +18,7 @@ from harness.clusters.embedded.controllers.pv_provisioner import (
 )
 from harness.clusters.embedded.controllers.pv_reclaimer import (
     UnsafeVolumeDir,
+    mount_points,
     owned_volume_dir,
     remove_volume_dir,
 )
@@ -134,13 +135,18 @@ def test_volume_dir_is_root_0755_and_removal_is_confined(tmp_path: Path) -> None
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to mount")
-def test_removal_refuses_to_cross_a_mount(tmp_path: Path) -> None:
+@pytest.mark.parametrize("mount", [["-t", "tmpfs", "none"], ["--bind"]])
+def test_removal_refuses_to_cross_a_mount(tmp_path: Path, mount: list[str]) -> None:
+    """Also a bind mount from the same filesystem, which st_dev comparisons would not notice."""
     volumes = tmp_path / "volumes"
     path = volumes / "pvc-1"
     make_volume_dir(path)
     inner = path / "mnt"
     inner.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "none", str(inner)], check=True)
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    source = [str(precious)] if mount == ["--bind"] else []
+    subprocess.run(["mount", *mount, *source, str(inner)], check=True)
     try:
         (inner / "keep").write_text("x")
         with pytest.raises(UnsafeVolumeDir):
@@ -148,6 +154,12 @@ def test_removal_refuses_to_cross_a_mount(tmp_path: Path) -> None:
         assert (inner / "keep").exists()
     finally:
         subprocess.run(["umount", str(inner)], check=True)
+
+
+def test_mountinfo_paths_are_unescaped(tmp_path: Path) -> None:
+    info = tmp_path / "mountinfo"
+    info.write_text("36 35 98:0 / /mnt/with\\040space rw - ext3 /dev/root rw\n")
+    assert mount_points(str(info)) == ["/mnt/with space"]
 
 
 def _user_pod(node: str | None = "n", phase: str = "Running") -> dict[str, Any]:

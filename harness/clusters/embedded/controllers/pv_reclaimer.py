@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import logging
 import os
+import re
 import shutil
 import stat
 from pathlib import Path
@@ -54,14 +55,28 @@ def remove_volume_dir(path: Path, volumes_dir: Path) -> None:
         raise UnsafeVolumeDir(f"{path} is not a directory")
     if path.parent.resolve() != volumes_dir.resolve():
         raise UnsafeVolumeDir(f"{path} is not under {volumes_dir}")
-    if os.path.ismount(path):
-        raise UnsafeVolumeDir(f"{path} is a mount point")
-    for root, dirs, _files in os.walk(path):
-        for d in dirs:
-            sub = os.path.join(root, d)
-            if not os.path.islink(sub) and os.lstat(sub).st_dev != st.st_dev:
-                raise UnsafeVolumeDir(f"{sub} is a mount point; refusing to delete {path}")
+    real = os.path.realpath(path)
+    for point in mount_points():
+        if point == real or point.startswith(real + "/"):
+            # e.g. a pod's bind mount that was not torn down: deleting through it would hit other data
+            raise UnsafeVolumeDir(f"{point} is a mount point; refusing to delete {path}")
     shutil.rmtree(path)
+
+
+def mount_points(mountinfo: str = "/proc/self/mountinfo") -> list[str]:
+    """Every mount point of this mount namespace (bind mounts of the same filesystem included)."""
+    points = []
+    with open(mountinfo) as f:
+        for line in f:
+            fields = line.split()
+            if len(fields) > 4:
+                points.append(_unescape(fields[4]))
+    return points
+
+
+def _unescape(field: str) -> str:
+    """mountinfo escapes space, tab, newline and backslash as 3-digit octal."""
+    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
 
 
 class PersistentVolumeController(Controller):
