@@ -253,7 +253,8 @@ def test_terminating_namespace_refuses_new_content(api_client: client.ApiClient,
     body = json.loads(err.value.body)
     assert err.value.status == 403
     assert body["message"] == (
-        f'configmaps "late" is forbidden: unable to create new content in namespace {ns} because it is being terminated'
+        f'configmaps "late" is forbidden: unable to create new content in namespace {ns} '
+        "because it is being terminated"
     )
 
 
@@ -294,9 +295,12 @@ def test_rbac_allows_bound_and_denies_the_rest(
             "reason": "Forbidden", "details": {"kind": "secrets"}, "code": 403,
         }  # fmt: skip
         assert c.get("/api/v1/namespaces/default/pods").status_code == 403
-        review = c.post("/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", json={
-            "apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
-            "spec": {"resourceAttributes": {"verb": "watch", "resource": "pods", "namespace": ns}}})  # fmt: skip
+        attrs = {"verb": "watch", "resource": "pods", "namespace": ns}
+        review = c.post(
+            "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+            json={"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+                  "spec": {"resourceAttributes": attrs}},
+        )  # fmt: skip
         assert review.json()["status"]["allowed"] is True
 
 
@@ -362,3 +366,41 @@ def test_state_survives_restart(tmp_path: Path) -> None:
             list(watch.Watch().stream(core.list_namespaced_config_map, "default", resource_version="2",
                                       timeout_seconds=1))  # fmt: skip
         assert err.value.status == 410
+
+
+def test_scale_eviction_and_token_subresources(server: Standalone, ns: str) -> None:
+    deploy = {
+        "metadata": {"name": "s"},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "s"}},
+                 "template": {"metadata": {"labels": {"app": "s"}},
+                              "spec": {"containers": [{"name": "c", "image": "i"}]}}},
+    }  # fmt: skip
+    out = subprocess.run(
+        [KUBECTL, "--kubeconfig", str(server.kubeconfig), "-n", ns, "apply", "-f", "-"],
+        input=json.dumps({"apiVersion": "apps/v1", "kind": "Deployment", **deploy}),
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    out = subprocess.run(
+        [KUBECTL, "--kubeconfig", str(server.kubeconfig), "-n", ns, "scale", "deployment/s", "--replicas=3"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    with http_client(server.kubeconfig) as c:
+        scale = c.get(f"/apis/apps/v1/namespaces/{ns}/deployments/s/scale").json()
+        assert scale["spec"] == {"replicas": 3}
+        assert scale["status"]["selector"] == "app=s"
+        c.post(f"/api/v1/namespaces/{ns}/pods", json={"metadata": {"name": "e"},
+               "spec": {"containers": [{"name": "c", "image": "i"}]}}).raise_for_status()  # fmt: skip
+        eviction = {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "e"}}
+        evicted = c.post(f"/api/v1/namespaces/{ns}/pods/e/eviction", json=eviction)
+        assert evicted.status_code == 201
+        assert c.get(f"/api/v1/namespaces/{ns}/pods/e").status_code == 404
+        token = c.post(f"/api/v1/namespaces/{ns}/serviceaccounts/default/token", json={"spec": {}}).json()
+        assert token["kind"] == "TokenRequest"
+        who = c.post(
+            "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+            headers={"Authorization": f"Bearer {token['status']['token']}"},
+            json={"spec": {"resourceAttributes": {"verb": "get", "resource": "pods", "namespace": ns}}},
+        )
+        assert who.json()["status"]["allowed"] is False

@@ -93,6 +93,28 @@ async def handle(request: web.Request, registry: Registry, target: Target) -> we
         if sub == "log":
             return await streams.serve_logs(request, registry.pod_io, pod)
         return await streams.serve_exec(request, registry.pod_io, pod)
+    if sub == "scale":
+        from . import subresources
+
+        if method == "GET":
+            return json_response(await subresources.get_scale(registry, info.plural, ns or "", name or ""))
+        if method in ("PUT", "PATCH"):
+            patch_type = PATCH_TYPES.get(request.content_type) if method == "PATCH" else None
+            body = await read_body(request)
+            return json_response(
+                await subresources.write_scale(registry, info.plural, ns or "", name or "", body, patch_type)
+            )
+        raise errors.method_not_allowed()
+    if sub == "eviction" and method == "POST":
+        from . import subresources
+
+        body = await read_body(request)
+        return json_response(await subresources.evict(registry, ns or "", name or "", body), 201)
+    if sub == "token" and method == "POST":
+        from . import subresources
+
+        body = await read_body(request)
+        return json_response(await subresources.token_request(registry, ns or "", name or "", body), 201)
     if sub == "binding" and method == "POST":
         return json_response(await bind_pod(registry, ns or "", name or "", await read_body(request)), 201)
     if method == "GET":

@@ -392,20 +392,19 @@ class Registry:
             for k in ("clusterIP", "clusterIPs"):
                 if not spec.get(k) and k in old_spec:
                     spec[k] = old_spec[k]
-        apply_defaults(resource, new) if resource not in ("namespaces",) else None
+        if resource != "namespaces":
+            apply_defaults(resource, new)
         if resource in _GENERATION and new.get("spec") != old.get("spec"):
             meta["generation"] = int(old_meta.get("generation", 1)) + 1
         return new
 
     async def _write(self, resource: str, info: Resource, ns: str, old: Obj, new: Obj, expect: str) -> Obj:
-        meta = md(new)
         if self._should_remove(resource, new):
             removed = self.store.remove(resource, ns, new)
             return clone(removed)
         if new == old:
             return clone(old)  # no-op updates do not bump resourceVersion (as real)
         stored = self.store.put(resource, ns, new, expect_rv=expect)
-        del meta
         return clone(stored)
 
     @staticmethod
@@ -597,7 +596,7 @@ class Registry:
             except errors.ApiError as e:
                 if e.code != 404:
                     raise
-        _, rv = self.store.list(resource, "") if False else ([], self.store.resource_version)
+        rv = self.store.resource_version
         return {
             "kind": f"{info.kind}List",
             "apiVersion": info.api_version,
