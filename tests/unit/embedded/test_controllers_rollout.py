@@ -174,6 +174,7 @@ def test_pod_from_template_and_status() -> None:
     ready = {**pod, "metadata": {**pod["metadata"], "labels": {"app": "hub"}}}
     ready["status"] = {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
     terminating = {**ready, "metadata": {**ready["metadata"], "deletionTimestamp": "2026-01-01T00:00:00Z"}}
+    assert replicaset_status(owner, []) == {"replicas": 0, "observedGeneration": 4}  # zero counts omitted
     status = replicaset_status(owner, [ready, terminating])
     assert status == {
         "replicas": 1,

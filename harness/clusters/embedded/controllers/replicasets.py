@@ -93,22 +93,17 @@ def replicaset_status(rs: Obj, pods: list[Obj]) -> dict[str, Any]:
     active = [p for p in pods if pod_is_active(p)]
     tlabels = (rs.get("spec", {}).get("template", {}).get("metadata") or {}).get("labels") or {}
     min_ready = int(rs.get("spec", {}).get("minReadySeconds") or 0)
-    status: dict[str, Any] = {
-        "replicas": len(active),
-        "fullyLabeledReplicas": sum(
-            1
-            for p in active
-            if all((p["metadata"].get("labels") or {}).get(k) == v for k, v in tlabels.items())
-        ),
+    labeled = sum(
+        1 for p in active if all((p["metadata"].get("labels") or {}).get(k) == v for k, v in tlabels.items())
+    )
+    counts = {
+        "fullyLabeledReplicas": labeled,
+        "readyReplicas": sum(1 for p in active if pod_is_ready(p)),
+        "availableReplicas": sum(1 for p in active if pod_is_available(p, min_ready)),
+        "observedGeneration": rs["metadata"].get("generation", 1),
     }
-    ready = sum(1 for p in active if pod_is_ready(p))
-    available = sum(1 for p in active if pod_is_available(p, min_ready))
-    if ready:
-        status["readyReplicas"] = ready
-    if available:
-        status["availableReplicas"] = available
-    status["observedGeneration"] = rs["metadata"].get("generation", 1)
-    return status
+    # replicas is always serialised; the other counts are omitempty
+    return {"replicas": len(active), **{k: v for k, v in counts.items() if v}}
 
 
 class ReplicaSetController(Controller):
