@@ -288,13 +288,10 @@ def run_scenario(scenario: Any, ctx: RunContext) -> None:
                 f"({time.monotonic() - t0:.1f}s)"
             )
             _run_list(list(scenario.steps), "", state, scenario, ctx, failures, stop_on_fail=True)
-        if failures:
-            bundle = _collect(scenario, ctx, state, failures)
         if target_ready(target):
-            before = len(failures)
             _run_list(list(scenario.finally_), "finally ", state, scenario, ctx, failures, stop_on_fail=False)
-            if len(failures) > before and bundle is None:
-                bundle = _collect(scenario, ctx, state, failures)
+        if failures:  # after `finally`, so logs cover those steps too; before cleanup deletes it all
+            bundle = _collect(scenario, ctx, state, failures)
     finally:
         t0 = time.monotonic()
         try:

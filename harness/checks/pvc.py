@@ -52,7 +52,7 @@ def pvc_mismatches(pvc: Mapping[str, Any] | None, expected: Any) -> list[str]:
     return out
 
 
-def expect_pvc(kube: Kube, namespace: str, expected: Any, settle: float = 60.0) -> dict[str, Any] | None:
+def expect_pvc(kube: Kube, namespace: str, expected: Any, settle: float = 20.0) -> dict[str, Any] | None:
     """Check a PVC, re-reading for up to ``settle`` seconds (binding and deletion are asynchronous).
 
     Returns the PVC dict (None when absent as expected); raises CheckFailed with every mismatch.

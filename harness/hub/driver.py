@@ -177,9 +177,14 @@ class HubClient:
         return data
 
     def delete_user(self, user: str, timeout: float = 120.0) -> None:
-        """Delete ``user`` (JupyterHub stops its servers first); wait until the hub no longer knows it."""
+        """Stop ``user``'s servers, delete the user; wait until the hub no longer knows it."""
         path = f"/hub/api/users/{quote(user, safe='')}"
         deadline = time.monotonic() + timeout
+        # JupyterHub 5 answers 500 ("Spawner ... is active and cannot be deleted") when a *named*
+        # server still runs, so stop every server first, as an admin would.
+        model = self.get_user(user)
+        for name in (model or {}).get("servers") or {}:
+            self.stop_server(user, name, timeout=timeout)
         while True:
             try:
                 self.request("DELETE", path, ok=(204, 404))
