@@ -146,6 +146,19 @@ def pytest_report_header(config: pytest.Config) -> str:
     )
 
 
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """With --keep-cluster, say how to reach the cluster that was left running."""
+    state = config.stash.get(_STATE, None)
+    cluster = state.cluster.started if state else None
+    if state is None or cluster is None or not state.options.keep_cluster:
+        return
+    try:
+        where = f"export KUBECONFIG={cluster.kubeconfig}"
+    except Exception as exc:  # a half-dead cluster must not turn the summary into a crash
+        where = f"kubeconfig unavailable: {exc}"
+    terminalreporter.write_line(f"storage conformance: kept the {cluster.backend} cluster; {where}")
+
+
 # ------------------------------------------------------------------------------------- collection
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> ScenarioFile | None:
     if file_path.suffix not in _YAML_SUFFIXES:

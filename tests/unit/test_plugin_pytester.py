@@ -234,6 +234,7 @@ def test_scenarios_share_one_cluster_started_lazily(pytester: pytest.Pytester, f
     assert contexts[0].versions == HubVersions("7.1.0", "6.1.1")
     assert contexts[0].options.reports_dir == pytester.path / "reports"
     result.stdout.fnmatch_lines(["*✓ start alice/  (a)*"])
+    result.stdout.no_fnmatch_line("*kept the embedded cluster*")
 
 
 def test_collect_only_starts_no_cluster(pytester: pytest.Pytester, fakes: dict[str, Any]) -> None:
@@ -247,6 +248,9 @@ def test_keep_cluster_skips_stop(pytester: pytest.Pytester, fakes: dict[str, Any
     result = pytester.runpytest_inprocess(*_plugin_args(), "a.yaml", "--keep-cluster")
     result.assert_outcomes(passed=1)
     assert FakeCluster.events == ["start"]
+    result.stdout.fnmatch_lines(
+        ["storage conformance: kept the embedded cluster; export KUBECONFIG=/nonexistent/kubeconfig"]
+    )
 
 
 def test_failure_shows_summary_and_bundle_not_traceback(
