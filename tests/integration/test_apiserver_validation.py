@@ -22,9 +22,9 @@ SUBDOMAIN = (
     "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
 )
 LABEL = (
-    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and "
-    "end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is "
-    "'[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
+    "and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', "
+    "regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
 )
 DNS1035 = (
     "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic "
@@ -52,7 +52,7 @@ def api(server: Standalone) -> Iterator[httpx.Client]:
         yield c
 
 
-def invalid(kind: str, name: str, *causes: tuple[str, str, str]) -> dict[str, Any]:
+def invalid(kind: str, name: str, *causes: tuple[str, str, str], group: str = "") -> dict[str, Any]:
     """The 422 Status for ``causes`` given as (reason, field, message-body)."""
     parts = [f"{f}: {m}" for _, f, m in causes]
     summary = parts[0] if len(parts) == 1 else "[" + ", ".join(parts) + "]"
@@ -65,6 +65,7 @@ def invalid(kind: str, name: str, *causes: tuple[str, str, str]) -> dict[str, An
         "reason": "Invalid",
         "details": {
             "name": name,
+            **({"group": group} if group else {}),
             "kind": kind,
             "causes": [{"reason": r, "message": m, "field": f} for r, f, m in causes],
         },
@@ -308,6 +309,102 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any]]] = [
                 'Invalid value: "soon": must be of type integer',
             ),
         ),
+    ),
+    (
+        "pod-env-name",
+        PODS,
+        pod(containers=[{"name": "c", "image": "busybox", "env": [{"name": "1X", "value": "v"}]}]),
+        invalid(
+            "Pod",
+            "p",
+            (
+                INV,
+                "spec.containers[0].env[0].name",
+                'Invalid value: "1X": a valid environment variable name must consist of alphabetic '
+                "characters, digits, '_', '-', or '.', and must not start with a digit (e.g. 'my.env-name',  "
+                "or 'MY_ENV.NAME',  or 'MyEnvName1', regex used for validation is "
+                "'[-._a-zA-Z][-._a-zA-Z0-9]*')",
+            ),
+        ),
+    ),
+    (
+        "pod-container-port",
+        PODS,
+        pod(containers=[{"name": "c", "image": "busybox", "ports": [{"containerPort": 70000}]}]),
+        invalid(
+            "Pod",
+            "p",
+            (
+                INV,
+                "spec.containers[0].ports[0].containerPort",
+                "Invalid value: 70000: must be between 1 and 65535, inclusive",
+            ),
+        ),
+    ),
+    (
+        "pod-request-over-limit",
+        PODS,
+        pod(
+            containers=[
+                {
+                    "name": "c",
+                    "image": "busybox",
+                    "resources": {"requests": {"memory": "2Gi"}, "limits": {"memory": "1Gi"}},
+                }
+            ]
+        ),
+        invalid(
+            "Pod",
+            "p",
+            (
+                INV,
+                "spec.containers[0].resources.requests",
+                'Invalid value: "2Gi": must be less than or equal to memory limit of 1Gi',
+            ),
+        ),
+    ),
+    (
+        "configmap-key",
+        "/api/v1/namespaces/default/configmaps",
+        {"metadata": {"name": "cm"}, "data": {"bad key": "v"}},
+        invalid(
+            "ConfigMap",
+            "cm",
+            (
+                INV,
+                "data[bad key]",
+                'Invalid value: "bad key": a valid config key must consist of alphanumeric characters, '
+                "'-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for "
+                "validation is '[-._a-zA-Z0-9]+')",
+            ),
+        ),
+    ),
+    (
+        "deployment-selector-mismatch",
+        "/apis/apps/v1/namespaces/default/deployments",
+        {
+            "metadata": {"name": "d"},
+            "spec": {
+                "selector": {"matchLabels": {"app": "a"}},
+                "template": {
+                    "metadata": {"labels": {"app": "b"}},
+                    "spec": {"containers": [{"name": "c", "image": "i"}]},
+                },
+            },
+        },
+        {
+            **invalid(
+                "Deployment",
+                "d",
+                (
+                    INV,
+                    "spec.template.metadata.labels",
+                    'Invalid value: map[string]string{"app":"b"}: '
+                    "`selector` does not match template `labels`",
+                ),
+                group="apps",
+            ),
+        },
     ),
     (
         "service-dns1035",

@@ -59,6 +59,19 @@ LABEL_VALUE_MSG = (
 )
 
 
+ENV_VAR_FMT = "[-._a-zA-Z][-._a-zA-Z0-9]*"
+ENV_VAR_MSG = (
+    "a valid environment variable name must consist of alphabetic characters, digits, '_', '-', or '.', and "
+    "must not start with a digit (e.g. 'my.env-name',  or 'MY_ENV.NAME',  or 'MyEnvName1', regex used for "
+    f"validation is '{ENV_VAR_FMT}')"
+)
+CONFIG_KEY_FMT = "[-._a-zA-Z0-9]+"
+CONFIG_KEY_MSG = (
+    "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or "
+    f"'KEY_NAME',  or 'key-name', regex used for validation is '{CONFIG_KEY_FMT}')"
+)
+
+
 def _max_len(n: int) -> str:
     return f"must be no more than {n} characters"
 
@@ -73,6 +86,11 @@ class FieldError:
 
     def cause(self) -> dict[str, str]:
         return {"reason": self.reason, "message": self.body, "field": self.field}
+
+    def _replace_value(self, go_value: str) -> FieldError:
+        """The same Invalid error showing ``go_value`` (for values Go prints with %#v, e.g. maps)."""
+        detail = self.body.split(": ", 2)[2]
+        return FieldError(self.reason, self.field, f"Invalid value: {go_value}: {detail}")
 
 
 def _go_value(value: Any) -> str:
@@ -173,6 +191,19 @@ def qualified_name(value: str) -> list[str]:
         msgs.append("name part " + _max_len(63))
     if not re.fullmatch(QUALIFIED_NAME_FMT, name):
         msgs.append("name part " + QUALIFIED_NAME_MSG)
+    return msgs
+
+
+def _config_key(value: str) -> list[str]:
+    msgs = []
+    if len(value) > 253:
+        msgs.append(_max_len(253))
+    if not re.fullmatch(CONFIG_KEY_FMT, value):
+        msgs.append(CONFIG_KEY_MSG)
+    if value in (".", ".."):
+        msgs.append(f"must not be '{value}'")
+    elif value.startswith(".."):
+        msgs.append("must not start with '..'")
     return msgs
 
 
@@ -301,11 +332,45 @@ def validate_containers(
             errs.append(required(f"{p}.image"))
         errs += validate_volume_mounts(c.get("volumeMounts") or [], volumes, f"{p}.volumeMounts")
         for j, e in enumerate(c.get("env") or []):
-            if not e.get("name"):
+            env_name = e.get("name") or ""
+            if not env_name:
                 errs.append(required(f"{p}.env[{j}].name"))
+            elif not re.fullmatch(ENV_VAR_FMT, env_name):
+                errs.append(invalid(f"{p}.env[{j}].name", env_name, ENV_VAR_MSG))
+        for j, port in enumerate(c.get("ports") or []):
+            number = port.get("containerPort")
+            if not isinstance(number, int) or not 1 <= number <= 65535:
+                errs.append(
+                    invalid(f"{p}.ports[{j}].containerPort", number, "must be between 1 and 65535, inclusive")
+                )
+        errs += validate_resources(c.get("resources") or {}, f"{p}.resources")
         policy = c.get("imagePullPolicy")
         if policy not in (None, "Always", "IfNotPresent", "Never"):
             errs.append(not_supported(f"{p}.imagePullPolicy", policy, ["Always", "IfNotPresent", "Never"]))
+    return errs
+
+
+def validate_resources(resources: Obj, path: str) -> list[FieldError]:
+    """Quantities parse and are non-negative; each request is at most its limit."""
+    errs: list[FieldError] = []
+    parsed: dict[str, dict[str, Any]] = {}
+    for kind in ("limits", "requests"):
+        parsed[kind] = {}
+        for name, raw in (resources.get(kind) or {}).items():
+            try:
+                value = parse_quantity(raw)
+            except QuantityError as e:
+                errs.append(invalid(f"{path}.{kind}[{name}]", str(raw), str(e)))
+                continue
+            if value < 0:
+                errs.append(invalid(f"{path}.{kind}[{name}]", str(raw), "must be greater than or equal to 0"))
+            parsed[kind][name] = (value, str(raw))
+    for name, (value, raw) in parsed["requests"].items():
+        limit = parsed["limits"].get(name)
+        if limit is not None and value > limit[0]:
+            errs.append(
+                invalid(f"{path}.requests", raw, f"must be less than or equal to {name} limit of {limit[1]}")
+            )
     return errs
 
 
@@ -390,8 +455,27 @@ def _semantic(resource: str, obj: Obj) -> list[FieldError]:
         errs += validate_service_spec(spec)
     elif resource in ("deployments", "replicasets"):
         errs += validate_pod_spec((spec.get("template") or {}).get("spec") or {}, "spec.template.spec")
-        if not spec.get("selector"):
+        selector = spec.get("selector")
+        if not selector:
             errs.append(required("spec.selector"))
+        else:
+            from .apiserver.selectors import labels_match, selector_from_match
+
+            template_meta = (spec.get("template") or {}).get("metadata") or {}
+            if not labels_match(selector_from_match(selector), {"metadata": template_meta}):
+                labels = template_meta.get("labels") or {}
+                shown = ", ".join(f"{json.dumps(k)}:{json.dumps(v)}" for k, v in sorted(labels.items()))
+                errs.append(
+                    invalid(
+                        "spec.template.metadata.labels",
+                        None,
+                        "`selector` does not match template `labels`",
+                    )._replace_value(f"map[string]string{{{shown}}}")
+                )
+    elif resource in ("configmaps", "secrets"):
+        for section in ("data", "binaryData", "stringData"):
+            for key in obj.get(section) or {}:
+                errs += [invalid(f"{section}[{key}]", key, m) for m in _config_key(key)]
     return errs
 
 
