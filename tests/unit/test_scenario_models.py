@@ -165,3 +165,12 @@ def test_schema_rejects_what_the_loader_rejects(case: str) -> None:
     validator = _schema_validator()
     document = yaml.safe_load((Path(__file__).parent / "scenarios_malformed" / f"{case}.yaml").read_text())
     assert list(validator.iter_errors(document))
+
+
+def test_readme_example_is_a_valid_scenario() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
+    scenario = parse_scenario(example, "README.md")
+    assert scenario.name == "seed-multi-user"
+    assert {step.kind for step in scenario.steps} >= {"start", "expect_pvc", "expect_mount", "write_file"}
+    assert [error.message for error in _schema_validator().iter_errors(yaml.safe_load(example))] == []
