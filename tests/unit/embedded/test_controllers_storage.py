@@ -9,19 +9,16 @@ from typing import Any
 
 import pytest
 
-from harness.clusters.embedded.controllers.pv_provisioner import (
+from harness.clusters.embedded.controllers.hostpath import (
     PROVISIONER,
-    claim_class,
-    find_best_match,
-    make_volume_dir,
-    pv_manifest,
-)
-from harness.clusters.embedded.controllers.pv_reclaimer import (
     UnsafeVolumeDir,
+    make_volume_dir,
     mount_points,
     owned_volume_dir,
+    pv_manifest,
     remove_volume_dir,
 )
+from harness.clusters.embedded.controllers.pv_provisioner import claim_class, find_best_match
 from harness.clusters.embedded.controllers.pvc_protection import claims_of_pod, pod_blocks_claim
 
 

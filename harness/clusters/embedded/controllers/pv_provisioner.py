@@ -1,4 +1,4 @@
-"""Claim side of the persistent-volume controller plus a hostPath dynamic provisioner.
+"""Claim side of the persistent-volume controller plus the API side of the hostPath provisioner.
 
 Why: JupyterHub's per-user storage is a PVC that KubeSpawner creates and expects to become Bound.  On a real
 cluster that takes two components — kube-controller-manager's persistentvolume-controller (static binding,
@@ -11,28 +11,25 @@ from __future__ import annotations
 
 import copy
 import logging
-import os
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from kubernetes.utils.quantity import parse_quantity
 
 from ..apiserver.errors import ApiError
 from .base import Controller
+from .hostpath import PROVISIONER, make_volume_dir, pv_manifest, volume_dir
 from .informer import Informer, InformerFactory
 from .objects import Key, Obj, is_terminating, object_reference, selector_matches, uid
 from .recorder import emit
 
 log = logging.getLogger(__name__)
 
-PROVISIONER = "embedded.local/hostpath"
 DEFAULT_CLASS_NAME = "standard"
 PV_CONTROLLER = "persistentvolume-controller"
 
 ANN_DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class"
 ANN_BETA_CLASS = "volume.beta.kubernetes.io/storage-class"
-ANN_PROVISIONED_BY = "pv.kubernetes.io/provisioned-by"
 ANN_BIND_COMPLETED = "pv.kubernetes.io/bind-completed"
 ANN_BOUND_BY_CONTROLLER = "pv.kubernetes.io/bound-by-controller"
 ANN_STORAGE_PROVISIONER = "volume.beta.kubernetes.io/storage-provisioner"
@@ -125,40 +122,6 @@ def find_best_match(pvc: Obj, volumes: list[Obj], *, prebound_only: bool = False
         if best is None or cap < volume_capacity(best):
             best = pv
     return best
-
-
-def volume_dir(volumes_dir: Path, pv_name: str) -> Path:
-    return volumes_dir / pv_name
-
-
-def pv_manifest(pvc: Obj, sc: Obj, path: Path) -> Obj:
-    """The PV the provisioner creates for ``pvc`` (name ``pvc-<claim uid>`` as external provisioners do)."""
-    spec = pvc.get("spec", {})
-    storage = (spec.get("resources", {}).get("requests") or {}).get("storage", "0")
-    pv_spec: dict[str, Any] = {
-        "accessModes": list(spec.get("accessModes") or []),
-        "capacity": {"storage": storage},
-        "claimRef": {
-            "apiVersion": "v1",
-            "kind": "PersistentVolumeClaim",
-            "name": pvc["metadata"]["name"],
-            "namespace": pvc["metadata"]["namespace"],
-            "resourceVersion": pvc["metadata"].get("resourceVersion", ""),
-            "uid": uid(pvc),
-        },
-        "hostPath": {"path": str(path), "type": "DirectoryOrCreate"},
-        "persistentVolumeReclaimPolicy": sc.get("reclaimPolicy") or "Delete",
-        "storageClassName": sc["metadata"]["name"],
-        "volumeMode": spec.get("volumeMode") or "Filesystem",
-    }
-    if sc.get("mountOptions"):
-        pv_spec["mountOptions"] = list(sc["mountOptions"])
-    return {
-        "apiVersion": "v1",
-        "kind": "PersistentVolume",
-        "metadata": {"name": f"pvc-{uid(pvc)}", "annotations": {ANN_PROVISIONED_BY: PROVISIONER}},
-        "spec": pv_spec,
-    }
 
 
 class PersistentVolumeClaimController(Controller):
@@ -371,14 +334,3 @@ class PersistentVolumeClaimController(Controller):
         await self.registry.update(
             "persistentvolumeclaims", pvc["metadata"]["namespace"], new, subresource="status"
         )
-
-
-def make_volume_dir(path: Path) -> None:
-    """Create the volume directory root-owned 0755; the kubelet applies fsGroup ownership when mounting."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        path.mkdir(mode=0o755)
-    except FileExistsError:
-        if path.is_symlink() or not path.is_dir():
-            raise
-    os.chmod(path, 0o755)

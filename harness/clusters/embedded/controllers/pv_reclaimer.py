@@ -11,72 +11,17 @@ from __future__ import annotations
 
 import copy
 import logging
-import os
-import re
-import shutil
-import stat
-from pathlib import Path
 from typing import Any
 
 from ..apiserver.errors import ApiError
 from .base import Controller, delete_if_present
+from .hostpath import PROVISIONER, UnsafeVolumeDir, owned_volume_dir, remove_volume_dir
 from .informer import Informer, InformerFactory
 from .objects import Key, Obj
-from .pv_provisioner import ANN_PROVISIONED_BY, PROVISIONER, PV_CONTROLLER, volume_dir
+from .pv_provisioner import PV_CONTROLLER
 from .recorder import emit
 
 log = logging.getLogger(__name__)
-
-
-class UnsafeVolumeDir(Exception):
-    """The directory a PV names is not one this provisioner may delete."""
-
-
-def owned_volume_dir(pv: Obj, volumes_dir: Path) -> Path | None:
-    """The directory to delete for ``pv``, or None when the PV is not one we provisioned."""
-    ann = pv.get("metadata", {}).get("annotations") or {}
-    if ann.get(ANN_PROVISIONED_BY) != PROVISIONER:
-        return None
-    name = pv["metadata"]["name"]
-    expected = volume_dir(volumes_dir, name)
-    path = (pv.get("spec", {}).get("hostPath") or {}).get("path")
-    if path is None or Path(path) != expected or not name.startswith("pvc-") or "/" in name:
-        return None
-    return expected
-
-
-def remove_volume_dir(path: Path, volumes_dir: Path) -> None:
-    """Delete ``path`` (a direct child of ``volumes_dir``) without following symlinks or crossing mounts."""
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        return
-    if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
-        raise UnsafeVolumeDir(f"{path} is not a directory")
-    if path.parent.resolve() != volumes_dir.resolve():
-        raise UnsafeVolumeDir(f"{path} is not under {volumes_dir}")
-    real = os.path.realpath(path)
-    for point in mount_points():
-        if point == real or point.startswith(real + "/"):
-            # e.g. a pod's bind mount that was not torn down: deleting through it would hit other data
-            raise UnsafeVolumeDir(f"{point} is a mount point; refusing to delete {path}")
-    shutil.rmtree(path)
-
-
-def mount_points(mountinfo: str = "/proc/self/mountinfo") -> list[str]:
-    """Every mount point of this mount namespace (bind mounts of the same filesystem included)."""
-    points = []
-    with open(mountinfo) as f:
-        for line in f:
-            fields = line.split()
-            if len(fields) > 4:
-                points.append(_unescape(fields[4]))
-    return points
-
-
-def _unescape(field: str) -> str:
-    """mountinfo escapes space, tab, newline and backslash as 3-digit octal."""
-    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
 
 
 class PersistentVolumeController(Controller):
