@@ -327,6 +327,9 @@ class DeploymentController(Controller):
         return new_rs, created
 
     def _old_pods_running(self, d: Obj, old_rss: list[Obj]) -> bool:
+        """oldPodsRunning: old ReplicaSets still report replicas, or one of their pods has not terminated."""
+        if any(int(rs.get("status", {}).get("replicas") or 0) > 0 for rs in old_rss):
+            return True
         old_uids = {uid(rs) for rs in old_rss}
         for pod in self.pods.list(d["metadata"]["namespace"]):
             ref = controller_ref(pod)
