@@ -119,7 +119,8 @@ def running(core: client.CoreV1Api, ns: str, name: str, timeout: float = 60) -> 
 def finished(core: client.CoreV1Api, ns: str, name: str, timeout: float = 60) -> client.V1Pod:
     return wait_for(
         lambda: (p := core.read_namespaced_pod(name, ns)).status.phase in ("Succeeded", "Failed") and p,
-        timeout, f"pod {name} finished",
+        timeout,
+        f"pod {name} finished",
     )
 
 
@@ -131,7 +132,10 @@ def delete_and_wait(core: client.CoreV1Api, ns: str, name: str, timeout: float =
 def kubectl(cluster: EmbeddedCluster, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [KUBECTL, f"--kubeconfig={cluster.kubeconfig}", *args],
-        capture_output=True, text=True, timeout=timeout, check=False,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -141,13 +145,17 @@ def events(core: client.CoreV1Api, ns: str, name: str) -> list[tuple[str, str, s
 
 
 def pvc(core: client.CoreV1Api, ns: str, name: str) -> str:
-    core.create_namespaced_persistent_volume_claim(ns, {
-        "metadata": {"name": name},
-        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
-    })
+    core.create_namespaced_persistent_volume_claim(
+        ns,
+        {
+            "metadata": {"name": name},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
+        },
+    )
     claim = wait_for(
         lambda: (c := core.read_namespaced_persistent_volume_claim(name, ns)).status.phase == "Bound" and c,
-        60, f"pvc {name} bound",
+        60,
+        f"pvc {name} bound",
     )
     pv = core.read_persistent_volume(claim.spec.volume_name)
     return str(pv.spec.host_path.path)
@@ -157,13 +165,29 @@ def test_pod_with_pvc_keeps_data_across_pods(core: client.CoreV1Api, ns: str) ->
     pv_dir = Path(pvc(core, ns, "home"))
     volume = {"name": "home", "persistentVolumeClaim": {"claimName": "home"}}
     mount = {"volumeMounts": [{"name": "home", "mountPath": "/home/jovyan"}]}
-    core.create_namespaced_pod(ns, pod("writer", ["sh", "-c", "echo hello > /home/jovyan/data.txt"],
-                                       volumes=[volume], container=mount, restartPolicy="Never"))
+    core.create_namespaced_pod(
+        ns,
+        pod(
+            "writer",
+            ["sh", "-c", "echo hello > /home/jovyan/data.txt"],
+            volumes=[volume],
+            container=mount,
+            restartPolicy="Never",
+        ),
+    )
     assert finished(core, ns, "writer").status.phase == "Succeeded"
     assert (pv_dir / "data.txt").read_text() == "hello\n"
     delete_and_wait(core, ns, "writer")
-    core.create_namespaced_pod(ns, pod("reader", ["sh", "-c", "cat /home/jovyan/data.txt"],
-                                       volumes=[volume], container=mount, restartPolicy="Never"))
+    core.create_namespaced_pod(
+        ns,
+        pod(
+            "reader",
+            ["sh", "-c", "cat /home/jovyan/data.txt"],
+            volumes=[volume],
+            container=mount,
+            restartPolicy="Never",
+        ),
+    )
     assert finished(core, ns, "reader").status.phase == "Succeeded"
     assert core.read_namespaced_pod_log("reader", ns) == "hello\n"
     assert (pv_dir / "data.txt").read_text() == "hello\n"
@@ -173,21 +197,32 @@ def test_two_pods_listen_on_the_same_port_and_reach_each_other_by_service(
     core: client.CoreV1Api, ns: str
 ) -> None:
     for name in ("web-a", "web-b"):
-        core.create_namespaced_pod(ns, pod(name, ["python3", "-c", HTTP_SERVER], container={
-            "readinessProbe": {"httpGet": {"path": "/", "port": 8888}, "periodSeconds": 1},
-            "ports": [{"containerPort": 8888, "name": "http"}],
-        }))
+        core.create_namespaced_pod(
+            ns,
+            pod(
+                name,
+                ["python3", "-c", HTTP_SERVER],
+                container={
+                    "readinessProbe": {"httpGet": {"path": "/", "port": 8888}, "periodSeconds": 1},
+                    "ports": [{"containerPort": 8888, "name": "http"}],
+                },
+            ),
+        )
     ips = {name: running(core, ns, name).status.pod_ip for name in ("web-a", "web-b")}
     assert len(set(ips.values())) == 2
     for name, ip in ips.items():  # the host reaches pod IPs directly
         assert urllib.request.urlopen(f"http://{ip}:8888/", timeout=5).read().decode() == name
-    core.create_namespaced_service(ns, {
-        "metadata": {"name": "web-b"},
-        "spec": {"selector": {"app": "web-b"}, "ports": [{"port": 80, "targetPort": "http"}]},
-    })
+    core.create_namespaced_service(
+        ns,
+        {
+            "metadata": {"name": "web-b"},
+            "spec": {"selector": {"app": "web-b"}, "ports": [{"port": 80, "targetPort": "http"}]},
+        },
+    )
     fetch = "import urllib.request; print(urllib.request.urlopen('http://web-b/', timeout=5).read().decode())"
-    core.create_namespaced_pod(ns, pod("client", ["sh", "-c", f"sleep 1; python3 -c \"{fetch}\""],
-                                       restartPolicy="OnFailure"))
+    core.create_namespaced_pod(
+        ns, pod("client", ["sh", "-c", f'sleep 1; python3 -c "{fetch}"'], restartPolicy="OnFailure")
+    )
     done = finished(core, ns, "client", timeout=90)
     assert done.status.phase == "Succeeded", core.read_namespaced_pod_log("client", ns)
     assert core.read_namespaced_pod_log("client", ns).strip().endswith("web-b")
@@ -197,10 +232,23 @@ def test_two_pods_listen_on_the_same_port_and_reach_each_other_by_service(
 
 def test_missing_pvc_keeps_pod_pending_with_event_until_it_exists(core: client.CoreV1Api, ns: str) -> None:
     volume = {"name": "home", "persistentVolumeClaim": {"claimName": "later"}}
-    core.create_namespaced_pod(ns, pod("waits", ["sleep", "300"], volumes=[volume], container={
-        "volumeMounts": [{"name": "home", "mountPath": "/home/jovyan"}]}))
-    wait_for(lambda: ("Warning", "FailedScheduling", 'persistentvolumeclaim "later" not found')
-             in events(core, ns, "waits"), 30, "FailedScheduling event")
+    core.create_namespaced_pod(
+        ns,
+        pod(
+            "waits",
+            ["sleep", "300"],
+            volumes=[volume],
+            container={"volumeMounts": [{"name": "home", "mountPath": "/home/jovyan"}]},
+        ),
+    )
+    wait_for(
+        lambda: (
+            ("Warning", "FailedScheduling", 'persistentvolumeclaim "later" not found')
+            in events(core, ns, "waits")
+        ),
+        30,
+        "FailedScheduling event",
+    )
     p = core.read_namespaced_pod("waits", ns)
     assert p.status.phase == "Pending" and not p.spec.node_name
     pvc(core, ns, "later")
@@ -210,13 +258,17 @@ def test_missing_pvc_keeps_pod_pending_with_event_until_it_exists(core: client.C
 def test_fs_group_makes_the_volume_writable_for_uid_1000(core: client.CoreV1Api, ns: str) -> None:
     pv_dir = Path(pvc(core, ns, "home"))
     script = "import os; open('/home/jovyan/mine', 'w').write(str(os.getuid())); print(os.getgroups())"
-    core.create_namespaced_pod(ns, pod(
-        "uid1000", [SYS_PYTHON, "-c", script],
-        volumes=[{"name": "home", "persistentVolumeClaim": {"claimName": "home"}}],
-        securityContext={"runAsUser": 1000, "fsGroup": 100},
-        container={"volumeMounts": [{"name": "home", "mountPath": "/home/jovyan"}]},
-        restartPolicy="Never",
-    ))
+    core.create_namespaced_pod(
+        ns,
+        pod(
+            "uid1000",
+            [SYS_PYTHON, "-c", script],
+            volumes=[{"name": "home", "persistentVolumeClaim": {"claimName": "home"}}],
+            securityContext={"runAsUser": 1000, "fsGroup": 100},
+            container={"volumeMounts": [{"name": "home", "mountPath": "/home/jovyan"}]},
+            restartPolicy="Never",
+        ),
+    )
     done = finished(core, ns, "uid1000")
     assert done.status.phase == "Succeeded", core.read_namespaced_pod_log("uid1000", ns)
     assert (pv_dir / "mine").read_text() == "1000"
@@ -261,7 +313,8 @@ def test_graceful_deletion_and_teardown_leave_nothing(tmp_path: Path) -> None:
         api = config.new_client_from_config(str(c.kubeconfig))
         core = client.CoreV1Api(api)
         wait_for(lambda: _exists(lambda: core.read_namespaced_service_account("default", "default")), 30)
-        core.create_namespaced_pod("default", pod("sleeper", ["sh", "-c", "trap 'exit 0' TERM; sleep 300 & wait"]))
+        graceful = ["sh", "-c", "trap 'exit 0' TERM; sleep 300 & wait"]
+        core.create_namespaced_pod("default", pod("sleeper", graceful))
         core.create_namespaced_pod("default", pod("stays", ["sleep", "300"]))
         running(core, "default", "sleeper")
         running(core, "default", "stays")
@@ -281,7 +334,9 @@ def test_graceful_deletion_and_teardown_leave_nothing(tmp_path: Path) -> None:
 
 
 def _our_netns(bridge: str) -> list[str]:
-    return [n for n in os.listdir("/run/netns") if n.startswith(bridge + "-")] if os.path.isdir("/run/netns") else []
+    if not os.path.isdir("/run/netns"):
+        return []
+    return [n for n in os.listdir("/run/netns") if n.startswith(bridge + "-")]
 
 
 def _processes_under(data_dir: Path) -> list[int]:
