@@ -117,11 +117,11 @@ def running(core: client.CoreV1Api, ns: str, name: str, timeout: float = 60) -> 
 
 
 def finished(core: client.CoreV1Api, ns: str, name: str, timeout: float = 60) -> client.V1Pod:
-    return wait_for(
-        lambda: (p := core.read_namespaced_pod(name, ns)).status.phase in ("Succeeded", "Failed") and p,
-        timeout,
-        f"pod {name} finished",
-    )
+    def check() -> client.V1Pod | None:
+        p = core.read_namespaced_pod(name, ns)
+        return p if p.status.phase in ("Succeeded", "Failed") else None
+
+    return wait_for(check, timeout, f"pod {name} finished")
 
 
 def delete_and_wait(core: client.CoreV1Api, ns: str, name: str, timeout: float = 60) -> None:
@@ -139,7 +139,7 @@ def kubectl(cluster: EmbeddedCluster, *args: str, timeout: float = 60) -> subpro
     )
 
 
-def events(core: client.CoreV1Api, ns: str, name: str) -> list[tuple[str, str, str]]:
+def events(core: client.CoreV1Api, ns: str, name: str) -> list[tuple[Any, Any, Any]]:
     items = core.list_namespaced_event(ns).items
     return [(e.type, e.reason, e.message) for e in items if e.involved_object.name == name]
 
