@@ -404,3 +404,24 @@ def test_scale_eviction_and_token_subresources(server: Standalone, ns: str) -> N
             json={"spec": {"resourceAttributes": {"verb": "get", "resource": "pods", "namespace": ns}}},
         )
         assert who.json()["status"]["allowed"] is False
+
+
+def test_watch_list_sends_initial_events_then_end_bookmark(server: Standalone, ns: str) -> None:
+    with http_client(server.kubeconfig) as c:
+        c.post(f"/api/v1/namespaces/{ns}/configmaps", json=cm("wl", wl="1")).raise_for_status()
+        params = {"watch": "1", "sendInitialEvents": "true", "allowWatchBookmarks": "true"}
+        params.update(resourceVersionMatch="NotOlderThan", timeoutSeconds="1", labelSelector="wl")
+        events = [
+            json.loads(x)
+            for x in c.get(f"/api/v1/namespaces/{ns}/configmaps", params=params).text.splitlines()
+        ]
+        assert [e["type"] for e in events[:2]] == ["ADDED", "BOOKMARK"]
+        assert events[1]["object"]["metadata"]["annotations"] == {"k8s.io/initial-events-end": "true"}
+        assert (
+            events[1]["object"]["metadata"]["resourceVersion"]
+            >= events[0]["object"]["metadata"]["resourceVersion"]
+        )
+        refused = c.get(
+            f"/api/v1/namespaces/{ns}/configmaps", params={"watch": "1", "sendInitialEvents": "true"}
+        )
+        assert refused.status_code == 422

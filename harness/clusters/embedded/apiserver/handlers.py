@@ -231,11 +231,22 @@ async def serve_watch(request: web.Request, registry: Registry, target: Target) 
     if timeout is None:
         timeout = random.randint(1800, 3600)  # minRequestTimeout .. 2x, as real
     bookmarks = request.query.get("allowWatchBookmarks", "").lower() in ("1", "true")
+    # WatchList (client-go informers): replay the state, then a BOOKMARK marking the end of it
+    initial_events = request.query.get("sendInitialEvents", "").lower() in ("1", "true")
+    if initial_events and (not bookmarks or request.query.get("resourceVersionMatch") != "NotOlderThan"):
+        raise errors.invalid(
+            "ListOptions",
+            "",
+            [{"reason": "FieldValueForbidden", "field": "sendInitialEvents",
+              "message": "Forbidden: sendInitialEvents requires setting allowWatchBookmarks=true and "
+              "resourceVersionMatch=NotOlderThan"}],
+            "meta.k8s.io",
+        )  # fmt: skip
     try:
         stream = registry.watch(
             info.plural,
             target.namespace,
-            resource_version=request.query.get("resourceVersion"),
+            resource_version=None if initial_events else request.query.get("resourceVersion"),
             label_selector=request.query.get("labelSelector"),
             field_selector=request.query.get("fieldSelector"),
         )
@@ -252,6 +263,12 @@ async def serve_watch(request: web.Request, registry: Registry, target: Target) 
     next_bookmark = min(loop.time() + 60, deadline - 2)
     try:
         while True:
+            if initial_events and stream.initial_drained:
+                initial_events = False
+                end = {"kind": info.kind, "apiVersion": info.api_version,
+                       "metadata": {"resourceVersion": str(stream.snapshot_rv), "creationTimestamp": None,
+                                    "annotations": {"k8s.io/initial-events-end": "true"}}}  # fmt: skip
+                await resp.write(dumps({"type": "BOOKMARK", "object": end}) + b"\n")
             now = loop.time()
             if now >= deadline:
                 break
@@ -265,6 +282,8 @@ async def serve_watch(request: web.Request, registry: Registry, target: Target) 
             if event is not None:
                 await resp.write(dumps({"type": event[0], "object": event[1]}) + b"\n")
                 continue
+            if initial_events:
+                continue  # the snapshot just ended: its marker goes first
             if bookmarks and loop.time() >= next_bookmark:
                 bookmark = {"kind": info.kind, "apiVersion": info.api_version,
                             "metadata": {"resourceVersion": str(registry.store.resource_version),

@@ -48,9 +48,13 @@ def resource_info(resource: str) -> Resource:
 class WatchStream:
     """Events of one watch as ``(type, object)``; iterate, or poll with a timeout via :meth:`next`."""
 
-    def __init__(self, watcher: Watcher, initial: list[Obj], labels: list[Any], fields: list[Any]) -> None:
+    def __init__(
+        self, watcher: Watcher, initial: list[Obj], labels: list[Any], fields: list[Any], snapshot_rv: int = 0
+    ) -> None:
         self._watcher = watcher
         self._initial = initial
+        #: resourceVersion of the replayed snapshot (for the initial-events-end bookmark)
+        self.snapshot_rv = snapshot_rv
         self._labels = labels
         self._fields = fields
 
@@ -72,12 +76,19 @@ class WatchStream:
             return ("DELETED", clone(ev.obj))
         return None
 
+    @property
+    def initial_drained(self) -> bool:
+        """True once every object of the starting snapshot has been returned."""
+        return not self._initial
+
     async def next(self, timeout: float | None = None) -> tuple[str, Obj] | None:
-        """The next event, or None when ``timeout`` seconds pass without one."""
-        while self._initial:
-            obj = self._initial.pop(0)
-            if self._matches(obj):
-                return "ADDED", obj
+        """The next event, or None when ``timeout`` seconds pass without one (or the snapshot just ended)."""
+        if self._initial:
+            while self._initial:
+                obj = self._initial.pop(0)
+                if self._matches(obj):
+                    return "ADDED", obj
+            return None  # let the caller mark the end of the snapshot before live events
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
         while True:
@@ -94,9 +105,10 @@ class WatchStream:
         return self
 
     async def __anext__(self) -> tuple[str, Obj]:
-        ev = await self.next()
-        assert ev is not None
-        return ev
+        while True:
+            ev = await self.next()
+            if ev is not None:
+                return ev
 
     def close(self) -> None:
         self._watcher.close()
@@ -207,9 +219,9 @@ class Registry:
         fields = parse_field_selector(resource, field_selector)
         ns = namespace if info.namespaced else None
         if resource_version in (None, "", "0"):
-            items, _ = self.store.list(resource, ns)
+            items, rv = self.store.list(resource, ns)
             watcher = self.store.subscribe_now(resource, ns)
-            return WatchStream(watcher, items, labels, fields)
+            return WatchStream(watcher, items, labels, fields, rv)
         try:
             since = int(str(resource_version))
         except ValueError:
