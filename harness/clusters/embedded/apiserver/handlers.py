@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from . import errors, streams
+from . import errors, streams, tables
 from .meta import md
 from .patch import PATCH_TYPES
 from .routing import Target
@@ -127,6 +127,8 @@ async def handle(request: web.Request, registry: Registry, target: Target) -> we
                 label_selector=request.query.get("labelSelector"),
                 field_selector=request.query.get("fieldSelector"),
             )
+            if tables.wants_table(request.headers.get("Accept", "")):
+                return json_response(tables.to_table(info, items, rv))
             return json_response(
                 {
                     "kind": f"{info.kind}List",
@@ -135,7 +137,10 @@ async def handle(request: web.Request, registry: Registry, target: Target) -> we
                     "items": items,
                 }
             )
-        return json_response(await registry.get(info.plural, ns, name))
+        obj = await registry.get(info.plural, ns, name)
+        if tables.wants_table(request.headers.get("Accept", "")):
+            return json_response(tables.to_table(info, [obj], None))
+        return json_response(obj)
     if method == "POST":
         if name is not None:
             raise errors.method_not_allowed()
