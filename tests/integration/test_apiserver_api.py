@@ -322,6 +322,13 @@ def test_kubectl_get_apply_describe_delete(server: Standalone, ns: str, tmp_path
     assert got["data"] == {"a": "2", "b": "3"}
     assert "kubectl.kubernetes.io/last-applied-configuration" in got["metadata"]["annotations"]
     assert "cfg" in kubectl("get", "cm", "-l", "app=hub", "-o", "wide")
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "wide"},
+           "spec": {"containers": [{"name": "c", "image": "i"}]}}  # fmt: skip
+    kubectl("apply", "-f", "-", stdin=json.dumps(pod))
+    header, row = kubectl("get", "pods", "wide", "-o", "wide").splitlines()
+    assert header.split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE", "IP", "NODE", "NOMINATED", "NODE",
+                              "READINESS", "GATES"]  # fmt: skip
+    assert row.split()[:3] == ["wide", "0/1", "Pending"]
     assert "Name:" in kubectl("describe", "configmap", "cfg")
     assert "yes" in kubectl("auth", "can-i", "create", "pods")
     kubectl("delete", "configmap", "cfg")
@@ -417,10 +424,8 @@ def test_watch_list_sends_initial_events_then_end_bookmark(server: Standalone, n
         ]
         assert [e["type"] for e in events[:2]] == ["ADDED", "BOOKMARK"]
         assert events[1]["object"]["metadata"]["annotations"] == {"k8s.io/initial-events-end": "true"}
-        assert (
-            events[1]["object"]["metadata"]["resourceVersion"]
-            >= events[0]["object"]["metadata"]["resourceVersion"]
-        )
+        rvs = [int(e["object"]["metadata"]["resourceVersion"]) for e in events[:2]]
+        assert rvs[1] >= rvs[0]
         refused = c.get(
             f"/api/v1/namespaces/{ns}/configmaps", params={"watch": "1", "sendInitialEvents": "true"}
         )
