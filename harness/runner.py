@@ -8,6 +8,7 @@ and cleanup on every exit path including Ctrl-C.
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -55,6 +56,9 @@ class _State:
     versions: HubVersions
     tokens: dict[str, str] = field(default_factory=dict)
     spawn_times: list[float] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    #: Diagnostics written at the first failure (the cluster as that step left it).
+    bundle: Path | None = None
 
     @property
     def hub(self) -> HubClient:
@@ -230,13 +234,7 @@ def _restart_hub(step: Any, state: _State, ctx: RunContext) -> None:
 
 # ----------------------------------------------------------------------------------------- runner
 def _run_list(
-    steps: list[Any],
-    prefix: str,
-    state: _State,
-    scenario: Any,
-    ctx: RunContext,
-    failures: list[str],
-    stop_on_fail: bool,
+    steps: list[Any], prefix: str, state: _State, scenario: Any, ctx: RunContext, stop_on_fail: bool
 ) -> None:
     for index, step in enumerate(steps, start=1):
         label = f"{prefix}{index} {describe_step(step)}"
@@ -254,13 +252,17 @@ def _run_list(
             continue
         except (CheckFailed, HubApiError, TimeoutError, SpawnFailed) as exc:
             ctx.report(f"  ✗ {label}  ({time.monotonic() - t0:.1f}s): {exc}")
-            failures.append(f"{step.location}: {label}: {exc}")
+            state.failures.append(f"{step.location}: {label}: {exc}")
         except Exception as exc:  # an unexpected error is a failed step, with its traceback in the bundle
             ctx.report(f"  ✗ {label}  ({time.monotonic() - t0:.1f}s): {type(exc).__name__}: {exc}")
-            failures.append(f"{step.location}: {label}: {type(exc).__name__}: {exc}\n{format_exception(exc)}")
+            state.failures.append(
+                f"{step.location}: {label}: {type(exc).__name__}: {exc}\n{format_exception(exc)}"
+            )
         else:
             ctx.report(f"  ✓ {label}  ({time.monotonic() - t0:.1f}s){'  ' + note if note else ''}")
             continue
+        if state.bundle is None:
+            state.bundle = _collect(scenario, ctx, state)
         if stop_on_fail:
             return
 
@@ -271,8 +273,7 @@ def run_scenario(scenario: Any, ctx: RunContext) -> None:
     keep = bool(_opt(ctx.options, "keep_cluster", False))
     target = _make_target(scenario, ctx)
     state = _State(target=target, versions=ctx.versions)
-    failures: list[str] = []
-    bundle: Path | None = None
+    failures = state.failures
     try:
         t0 = time.monotonic()
         try:
@@ -287,11 +288,16 @@ def run_scenario(scenario: Any, ctx: RunContext) -> None:
                 f"  ✓ deploy {target.description}, KubeSpawner {ctx.versions.kubespawner} "
                 f"({time.monotonic() - t0:.1f}s)"
             )
-            _run_list(list(scenario.steps), "", state, scenario, ctx, failures, stop_on_fail=True)
+            _run_list(list(scenario.steps), "", state, scenario, ctx, stop_on_fail=True)
+        if failures and state.bundle is None:
+            state.bundle = _collect(scenario, ctx, state)
+        collected = len(failures)
         if target_ready(target):
-            _run_list(list(scenario.finally_), "finally ", state, scenario, ctx, failures, stop_on_fail=False)
-        if failures:  # after `finally`, so logs cover those steps too; before cleanup deletes it all
-            bundle = _collect(scenario, ctx, state, failures)
+            _run_list(list(scenario.finally_), "finally ", state, scenario, ctx, stop_on_fail=False)
+        if state.bundle is not None and len(failures) > collected:
+            # logs and failures as they are after `finally`, next to the first-failure snapshot
+            _collect(scenario, ctx, state, subdir="after-finally")
+            (state.bundle / "failures.txt").write_text("\n\n".join(failures) + "\n")
     finally:
         t0 = time.monotonic()
         try:
@@ -308,7 +314,7 @@ def run_scenario(scenario: Any, ctx: RunContext) -> None:
         summary = failures[0].splitlines()[0]
         if len(failures) > 1:
             summary += f" (+{len(failures) - 1} more failure(s))"
-        raise ScenarioFailure(summary, bundle)
+        raise ScenarioFailure(summary, state.bundle)
 
 
 def target_ready(target: HubTarget) -> bool:
@@ -319,11 +325,15 @@ def target_ready(target: HubTarget) -> bool:
     return True
 
 
-def _collect(scenario: Any, ctx: RunContext, state: _State, failures: list[str]) -> Path | None:
-    target = state.target
+def _collect(scenario: Any, ctx: RunContext, state: _State, subdir: str = "") -> Path | None:
+    target, failures = state.target, state.failures
     directory = Path(_opt(ctx.options, "reports_dir", Path("reports"))) / safe_dirname(
         scenario_id(scenario, ctx)
     )
+    if subdir:
+        directory = directory / subdir
+    elif directory.is_dir():
+        shutil.rmtree(directory)  # a bundle of an earlier run of the same matrix cell would mislead
     extra = {"failures.txt": "\n\n".join(failures) + "\n"}
     if isinstance(target, DeployedHub) and target.deployment is not None:
         extra["jupyterhub_config.py"] = target.deployment.config_text
