@@ -22,6 +22,7 @@ from harness.hub.deploy import namespace_name
 from harness.hub.driver import HubApiError, HubClient, SpawnFailed
 from harness.hub.k8s import Kube
 from harness.hub.target import DeployedHub, ExistingHub, HubTarget
+from harness.options import HarnessOptions
 from harness.reports import format_exception, safe_dirname, write_bundle
 from harness.versions import default_jupyterhub_for
 
@@ -30,8 +31,7 @@ from harness.versions import default_jupyterhub_for
 class RunContext:
     cluster: Cluster
     versions: HubVersions
-    #: ``HarnessOptions``; read here: keep_cluster, reports_dir, hub_url, hub_token, hub_namespace.
-    options: Any
+    options: HarnessOptions
     report: Callable[[str], None]
 
 
@@ -65,11 +65,6 @@ class _State:
         return self.target.hub
 
 
-def _opt(options: Any, name: str, default: Any) -> Any:
-    value = getattr(options, name, default)
-    return default if value is None else value
-
-
 def scenario_id(scenario: Any, ctx: RunContext) -> str:
     return f"{scenario.name}[{ctx.versions.slug}-{ctx.cluster.backend}]"
 
@@ -96,12 +91,11 @@ def describe_step(step: Any) -> str:
 def _make_target(scenario: Any, ctx: RunContext) -> HubTarget:
     options = ctx.options
     kube = Kube.from_kubeconfig(ctx.cluster.kubeconfig, ctx.cluster.context)
-    hub_url = _opt(options, "hub_url", None)
-    if hub_url:
-        hub_ns = _opt(options, "hub_namespace", None)
+    if options.hub_url:
+        hub_ns = options.hub_namespace
         return ExistingHub(
-            url=hub_url,
-            token=_opt(options, "hub_token", ""),
+            url=options.hub_url,
+            token=options.hub_token or "",
             namespace_=hub_ns,
             kube_=kube,
             images_=ctx.cluster.images(ctx.versions) if hub_ns else None,
@@ -270,7 +264,7 @@ def _run_list(
 def run_scenario(scenario: Any, ctx: RunContext) -> None:
     """Run ``scenario`` for ``ctx.versions`` on ``ctx.cluster``; raise ScenarioFailure on any failed step."""
     started = time.monotonic()
-    keep = bool(_opt(ctx.options, "keep_cluster", False))
+    keep = ctx.options.keep_cluster
     target = _make_target(scenario, ctx)
     state = _State(target=target, versions=ctx.versions)
     failures = state.failures
@@ -327,9 +321,7 @@ def target_ready(target: HubTarget) -> bool:
 
 def _collect(scenario: Any, ctx: RunContext, state: _State, subdir: str = "") -> Path | None:
     target, failures = state.target, state.failures
-    directory = Path(_opt(ctx.options, "reports_dir", Path("reports"))) / safe_dirname(
-        scenario_id(scenario, ctx)
-    )
+    directory = Path(ctx.options.reports_dir) / safe_dirname(scenario_id(scenario, ctx))
     if subdir:
         directory = directory / subdir
     elif directory.is_dir():

@@ -12,18 +12,16 @@ import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from harness.clusters.base import Cluster, ClusterError, HubVersions, Images
 from harness.hub.k8s import Kube, wait_for
 from harness.hub.portforward import service_port_forward
 
+if TYPE_CHECKING:
+    from harness.options import HarnessOptions
+
 DEFAULT_READER_IMAGE = "busybox:1.36"
-
-
-def _opt(options: Any, name: str, default: Any = None) -> Any:
-    value = getattr(options, name, default)
-    return default if value is None else value
 
 
 def format_image(template: str, versions: HubVersions) -> str:
@@ -34,17 +32,15 @@ def format_image(template: str, versions: HubVersions) -> str:
 
 
 class ExistingBackend(Cluster):
-    """A cluster that exists already; options: kubeconfig, context, hub_image, proxy_image,
-    singleuser_image, reader_image, image_pull_policy, service_access ("clusterip" | "port-forward"),
-    allow_cluster_restart, cluster_restart_command."""
+    """A cluster that exists already (``--cluster existing``)."""
 
     backend = "existing"
 
-    def __init__(self, options: Any) -> None:
+    def __init__(self, options: HarnessOptions) -> None:
         self.options = options
-        path = _opt(options, "kubeconfig") or os.environ.get("KUBECONFIG", "").split(os.pathsep)[0]
+        path = options.kubeconfig or os.environ.get("KUBECONFIG", "").split(os.pathsep)[0]
         self._kubeconfig = Path(path or Path.home() / ".kube" / "config").expanduser()
-        self._context: str | None = _opt(options, "context")
+        self._context: str | None = options.context
         self._kube: Kube | None = None
 
     @property
@@ -74,23 +70,22 @@ class ExistingBackend(Cluster):
         self._kube = None
 
     def images(self, versions: HubVersions) -> Images:
-        hub = _opt(self.options, "hub_image")
-        singleuser = _opt(self.options, "singleuser_image")
+        hub, singleuser = self.options.hub_image, self.options.singleuser_image
         if not hub or not singleuser:
             raise ClusterError("the existing backend needs --hub-image and --singleuser-image")
         hub_ref = format_image(hub, versions)
-        proxy = _opt(self.options, "proxy_image")
+        proxy = self.options.proxy_image
         return Images(
             hub=hub_ref,
             proxy=format_image(proxy, versions) if proxy else hub_ref,
             singleuser=format_image(singleuser, versions),
-            reader=_opt(self.options, "reader_image", DEFAULT_READER_IMAGE),
-            pull_policy=_opt(self.options, "image_pull_policy", "IfNotPresent"),
+            reader=self.options.reader_image or DEFAULT_READER_IMAGE,
+            pull_policy=self.options.image_pull_policy or "IfNotPresent",
         )
 
     @contextlib.contextmanager
     def service_url(self, namespace: str, service: str, port: int) -> Iterator[str]:
-        mode = _opt(self.options, "service_access", "clusterip")
+        mode = self.options.service_access or "clusterip"
         if mode == "port-forward":
             with service_port_forward(self.kube, namespace, service, port) as url:
                 yield url
@@ -104,9 +99,9 @@ class ExistingBackend(Cluster):
         yield f"http://{ip}:{port}"
 
     def restart_unsupported_reason(self) -> str | None:
-        if not _opt(self.options, "allow_cluster_restart", False):
+        if not self.options.allow_cluster_restart:
             return "restarting an existing cluster needs --allow-cluster-restart"
-        if not _opt(self.options, "cluster_restart_command"):
+        if not self.options.cluster_restart_command:
             return "--allow-cluster-restart needs --cluster-restart-command (how to restart this cluster)"
         return None
 
@@ -114,7 +109,7 @@ class ExistingBackend(Cluster):
         reason = self.restart_unsupported_reason()
         if reason:
             raise ClusterError(reason)
-        command = _opt(self.options, "cluster_restart_command")
+        command = self.options.cluster_restart_command or ""
         result = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=600)
         if result.returncode != 0:
             raise ClusterError(
