@@ -430,3 +430,17 @@ def test_watch_list_sends_initial_events_then_end_bookmark(server: Standalone, n
             f"/api/v1/namespaces/{ns}/configmaps", params={"watch": "1", "sendInitialEvents": "true"}
         )
         assert refused.status_code == 422
+
+
+def test_server_side_dry_run_changes_nothing(server: Standalone, ns: str) -> None:
+    with http_client(server.kubeconfig) as c:
+        base = f"/api/v1/namespaces/{ns}/configmaps"
+        assert c.post(base, params={"dryRun": "All"}, json=cm("dry")).status_code == 201
+        assert c.get(f"{base}/dry").status_code == 404
+        c.post(base, json=cm("dry")).raise_for_status()
+        patched = c.patch(f"{base}/dry", params={"dryRun": "All"}, content=json.dumps({"data": {"k": "x"}}),
+                          headers={"Content-Type": "application/merge-patch+json"})  # fmt: skip
+        assert patched.json()["data"] == {"k": "x"}
+        assert c.get(f"{base}/dry").json()["data"] == {"k": "v"}
+        assert c.delete(f"{base}/dry", params={"dryRun": "All"}).status_code == 200
+        assert c.get(f"{base}/dry").status_code == 200

@@ -166,7 +166,12 @@ async def handle(request: web.Request, registry: Registry, target: Target) -> we
             md(body)["name"] = name
         return json_response(
             await registry.update(
-                info.plural, ns, body, subresource=sub, field_validation=_field_validation(request)
+                info.plural,
+                ns,
+                body,
+                subresource=sub,
+                field_validation=_field_validation(request),
+                dry_run=_dry_run(request),
             )
         )
     if method == "PATCH":
@@ -185,6 +190,7 @@ async def handle(request: web.Request, registry: Registry, target: Target) -> we
                 patch_type=patch_type,
                 subresource=sub,
                 field_validation=_field_validation(request),
+                dry_run=_dry_run(request),
             )
         )
     if method == "DELETE":
@@ -210,6 +216,7 @@ async def handle(request: web.Request, registry: Registry, target: Target) -> we
         result = await registry.delete(
             info.plural, ns, name, grace_period_seconds=grace, propagation_policy=policy,
             preconditions=options.get("preconditions"),
+            dry_run=_dry_run(request) or "All" in (options.get("dryRun") or []),
         )  # fmt: skip
         return json_response(result)
     raise errors.method_not_allowed()

@@ -135,7 +135,12 @@ class Registry:
         for ns in BOOTSTRAP_NAMESPACES:
             if self.store.get("namespaces", "", ns) is None:
                 await self.create("namespaces", None, {"metadata": {"name": ns}})
-        if self.store.get("services", "default", "kubernetes") is None:
+        existing = self.store.get("services", "default", "kubernetes")
+        if existing is not None and existing["spec"].get("clusterIP") != self.config.kubernetes_service_ip:
+            # the service CIDR changed since the last run (old one no longer free): move the Service
+            self.store.remove("services", "default", existing)
+            existing = None
+        if existing is None:
             await self.create(
                 "services",
                 "default",
@@ -340,6 +345,7 @@ class Registry:
         *,
         subresource: str | None = None,
         field_validation: str | None = None,
+        dry_run: bool = False,
     ) -> Obj:
         info = resource_info(resource)
         if not isinstance(obj, dict):
@@ -358,6 +364,8 @@ class Registry:
             raise errors.conflict(resource, name, info.group)
         new = self._merge_update(resource, info, old, obj, subresource)
         validation.validate_update(info, old, new, subresource)
+        if dry_run:
+            return new
         return await self._write(resource, info, ns, old, new, expect or md(old)["resourceVersion"])
 
     def _merge_update(
@@ -438,6 +446,7 @@ class Registry:
         patch_type: str = "merge",
         subresource: str | None = None,
         field_validation: str | None = None,
+        dry_run: bool = False,
     ) -> Obj:
         info = resource_info(resource)
         ns = self._ns(info, namespace)
@@ -459,10 +468,20 @@ class Registry:
             new["status"] = patched.get("status", {})
             md(new)["resourceVersion"] = meta["resourceVersion"]
             return await self.update(
-                resource, namespace, new, subresource="status", field_validation=field_validation
+                resource,
+                namespace,
+                new,
+                subresource="status",
+                field_validation=field_validation,
+                dry_run=dry_run,
             )
         return await self.update(
-            resource, namespace, patched, subresource=subresource, field_validation=field_validation
+            resource,
+            namespace,
+            patched,
+            subresource=subresource,
+            field_validation=field_validation,
+            dry_run=dry_run,
         )
 
     async def delete(
@@ -474,6 +493,7 @@ class Registry:
         grace_period_seconds: int | None = None,
         propagation_policy: str | None = None,
         preconditions: dict[str, str] | None = None,
+        dry_run: bool = False,
     ) -> Obj:
         """Delete per DESIGN.md: graceful for scheduled pods, deferred while finalizers remain.
 
@@ -521,6 +541,8 @@ class Registry:
             )
         new = clone(old)
         meta = md(new)
+        if dry_run:
+            return new
         if resource == "namespaces":
             return await self._delete_namespace(old, new)
         finalizers = list(meta.get("finalizers") or [])
