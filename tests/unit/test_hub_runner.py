@@ -1,0 +1,154 @@
+"""Runner control flow with a fake hub target: gates, finally, skips, cleanup (also on Ctrl-C), failures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness import runner
+from harness.checks.errors import CheckFailed
+from harness.clusters.base import HubVersions, Images
+from harness.hub.target import HubTarget
+from harness.options import HarnessOptions
+from harness.scenario.loader import parse_scenario
+
+SCENARIO = """
+name: flow
+description: runner control flow
+users: [{name: alice}]
+steps:
+  - start: {user: alice}
+  - stop: {user: alice}
+    kubespawner: "<7"
+  - restart_cluster: {}
+  - restart_hub: {kubespawner: "7.0.0"}
+  - stop: {user: alice}
+    kubespawner: ">=7"
+finally:
+  - delete_user: {user: alice}
+"""
+
+
+class FakeHub:
+    def __init__(self, log: list[str], fail: str | None = None, interrupt: str | None = None) -> None:
+        self.log, self.fail, self.interrupt = log, fail, interrupt
+
+    def _do(self, what: str) -> None:
+        self.log.append(what)
+        if what == self.interrupt:
+            raise KeyboardInterrupt
+        if what == self.fail:
+            raise CheckFailed(f"{what} went wrong")
+
+    def create_user(self, user: str) -> None:
+        self._do(f"create {user}")
+
+    def start_server(self, user: str, server: str = "", timeout: float = 0) -> None:
+        self._do(f"start {user}/{server}")
+
+    def stop_server(self, user: str, server: str = "", remove: bool = False) -> None:
+        self._do(f"stop {user}/{server}")
+
+    def delete_user(self, user: str) -> None:
+        self._do(f"delete {user}")
+
+    def get_user(self, user: str) -> dict[str, Any]:
+        return {"servers": {}}
+
+    def list_users(self) -> list[dict[str, Any]]:
+        return []
+
+
+class FakeTarget(HubTarget):
+    def __init__(self, hub: FakeHub) -> None:
+        self._hub, self.torn_down, self.restarted_with = hub, False, None
+        self.description = "fake hub"
+
+    @property
+    def hub(self) -> Any:
+        return self._hub
+
+    def setup(self) -> None:
+        self._hub.log.append("setup")
+
+    def teardown(self, keep: bool) -> None:
+        self.torn_down = True
+        self._hub.log.append(f"teardown keep={keep}")
+
+    def restart_hub(self, images: Images | None) -> None:
+        self.restarted_with = images
+        self._hub.log.append(f"restart_hub {images.hub if images else None}")
+
+    def reconnect(self) -> None:
+        self._hub.log.append("reconnect")
+
+
+class FakeCluster:
+    backend = "fake"
+
+    def images(self, versions: HubVersions) -> Images:
+        return Images(hub=f"hub:{versions.kubespawner}", proxy="p", singleuser="s", reader="r")
+
+    def restart_unsupported_reason(self) -> str | None:
+        return "fake clusters do not reboot"
+
+
+def _run(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, hub: FakeHub, ks: str = "6.2.0"
+) -> tuple[FakeTarget, list[str]]:
+    target = FakeTarget(hub)
+    monkeypatch.setattr(runner, "_make_target", lambda scenario, ctx: target)
+    lines: list[str] = []
+    options = HarnessOptions(reports_dir=tmp_path, kubespawner_version=ks)
+    ctx = runner.RunContext(
+        cluster=FakeCluster(), versions=options.versions, options=options, report=lines.append
+    )  # type: ignore[arg-type]
+    try:
+        runner.run_scenario(parse_scenario(SCENARIO, "flow.yaml"), ctx)
+    finally:
+        hub.log.append("|".join(lines))
+    return target, lines
+
+
+def test_gates_follow_the_version_after_an_upgrade(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    log: list[str] = []
+    target, lines = _run(monkeypatch, tmp_path, FakeHub(log))
+    # 6.2.0: the "<7" stop runs; after restart_hub to 7.0.0 the ">=7" stop runs too
+    assert log[:7] == [
+        "setup",
+        "create alice",
+        "start alice/",
+        "stop alice/",
+        "restart_hub hub:7.0.0",
+        "stop alice/",
+        "delete alice",
+    ]
+    assert any("↷ 3 restart_cluster  skipped: fake clusters do not reboot" in line for line in lines)
+    assert target.torn_down
+
+
+def test_gate_skips_are_reported(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    log: list[str] = []
+    _, lines = _run(monkeypatch, tmp_path, FakeHub(log), ks="7.1.0")
+    assert any(line.startswith("  - 2 stop alice/") and "kubespawner <7" in line for line in lines)
+
+
+def test_failure_stops_steps_runs_finally_and_cleans_up(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    log: list[str] = []
+    with pytest.raises(runner.ScenarioFailure) as info:
+        _run(monkeypatch, tmp_path, FakeHub(log, fail="start alice/"))
+    assert "restart_hub hub:7.0.0" not in log
+    assert "delete alice" in log and "teardown keep=False" in log
+    assert "flow.yaml:" in info.value.summary and "start alice/ went wrong" in info.value.summary
+    assert info.value.bundle is not None and (info.value.bundle / "failures.txt").is_file()
+
+
+def test_ctrl_c_still_cleans_up(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    log: list[str] = []
+    with pytest.raises(KeyboardInterrupt):
+        _run(monkeypatch, tmp_path, FakeHub(log, interrupt="start alice/"))
+    assert "teardown keep=False" in log
