@@ -58,8 +58,8 @@ class HubTarget(abc.ABC):
         return name
 
     @abc.abstractmethod
-    def restart_hub(self, images: Images | None) -> None:
-        """Restart the hub process, switching to ``images.hub`` when given."""
+    def restart_hub(self, versions: HubVersions | None) -> None:
+        """Restart the hub process, switching to the hub image of ``versions`` when given."""
 
     @abc.abstractmethod
     def reconnect(self) -> None:
@@ -80,6 +80,7 @@ class DeployedHub(HubTarget):
     _client: HubClient | None = None
     deployment: deploy.HubDeployment | None = None
     hub_version: str = ""
+    spawner_version: str = ""
 
     def __post_init__(self) -> None:
         self.namespace = self.namespace_
@@ -115,15 +116,34 @@ class DeployedHub(HubTarget):
             self.cluster.service_url(self.namespace_, "proxy-public", manifests.PROXY_PUBLIC_PORT)
         )
         self._client = HubClient(url, self.deployment.harness_token)
-        self.hub_version = str(self._client.wait_up(timeout=180).get("version", ""))
-        self.description = f"JupyterHub {self.hub_version} in {self.namespace_}"
+        self._check_versions()
 
-    def restart_hub(self, images: Images | None) -> None:
-        deploy.restart_hub(self.kube_, self.namespace_, images.hub if images else None)
-        if images is not None:
-            self.images = images
+    def _check_versions(self) -> None:
+        """Ask the running hub which releases it runs; a mismatch would make the matrix cell a lie."""
         self.hub_version = str(self.hub.wait_up(timeout=180).get("version", ""))
-        self.description = f"JupyterHub {self.hub_version} in {self.namespace_}"
+        spawner = self.hub.info().get("spawner") or {}
+        self.spawner_version = str(spawner.get("version", ""))
+        self.description = (
+            f"JupyterHub {self.hub_version}, KubeSpawner {self.spawner_version} in {self.namespace_}"
+        )
+        wrong = [
+            f"{name} {have} (expected {want})"
+            for name, have, want in (
+                ("JupyterHub", self.hub_version, self.versions.jupyterhub),
+                ("KubeSpawner", self.spawner_version, self.versions.kubespawner),
+            )
+            if have != want
+        ]
+        if wrong:
+            image = self.images.hub if self.images else "?"
+            raise RuntimeError(f"hub image {image} runs {' and '.join(wrong)}")
+
+    def restart_hub(self, versions: HubVersions | None) -> None:
+        images = self.cluster.images(versions) if versions is not None else None
+        deploy.restart_hub(self.kube_, self.namespace_, images.hub if images else None)
+        if images is not None and versions is not None:
+            self.images, self.versions = images, versions
+        self._check_versions()
 
     def reconnect(self) -> None:
         deploy.wait_hub_ready(self.kube_, self.namespace_, timeout=300)
@@ -188,7 +208,7 @@ class ExistingHub(HubTarget):
             name = re.sub(rf"(?<![a-z0-9_]){re.escape(user)}(?![a-z0-9_])", self.user_name(user), name)
         return name
 
-    def restart_hub(self, images: Images | None) -> None:
+    def restart_hub(self, versions: HubVersions | None) -> None:
         raise RuntimeError(self.unsupported_reason("restart_hub"))
 
     def reconnect(self) -> None:

@@ -77,9 +77,9 @@ class FakeTarget(HubTarget):
         self.torn_down = True
         self._hub.log.append(f"teardown keep={keep}")
 
-    def restart_hub(self, images: Images | None) -> None:
-        self.restarted_with = images
-        self._hub.log.append(f"restart_hub {images.hub if images else None}")
+    def restart_hub(self, versions: HubVersions | None) -> None:
+        self.restarted_with = versions
+        self._hub.log.append(f"restart_hub {versions.kubespawner if versions else None}")
 
     def reconnect(self) -> None:
         self._hub.log.append("reconnect")
@@ -121,7 +121,7 @@ def test_gates_follow_the_version_after_an_upgrade(monkeypatch: pytest.MonkeyPat
         "create alice",
         "start alice/",
         "stop alice/",
-        "restart_hub hub:7.0.0",
+        "restart_hub 7.0.0",
         "stop alice/",
         "delete alice",
     ]
@@ -141,7 +141,7 @@ def test_failure_stops_steps_runs_finally_and_cleans_up(
     log: list[str] = []
     with pytest.raises(runner.ScenarioFailure) as info:
         _run(monkeypatch, tmp_path, FakeHub(log, fail="start alice/"))
-    assert "restart_hub hub:7.0.0" not in log
+    assert "restart_hub 7.0.0" not in log
     assert "delete alice" in log and "teardown keep=False" in log
     assert "flow.yaml:" in info.value.summary and "start alice/ went wrong" in info.value.summary
     assert info.value.bundle is not None and (info.value.bundle / "failures.txt").is_file()
