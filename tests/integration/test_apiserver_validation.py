@@ -64,7 +64,7 @@ def invalid(kind: str, name: str, *causes: tuple[str, str, str], group: str = ""
         "message": f'{kind} "{name}" is invalid: {summary}',
         "reason": "Invalid",
         "details": {
-            "name": name,
+            **({"name": name} if name else {}),  # StatusDetails.name is omitempty
             **({"group": group} if group else {}),
             "kind": kind,
             "causes": [{"reason": r, "message": m, "field": f} for r, f, m in causes],

@@ -284,9 +284,6 @@ class Registry:
             meta["namespace"] = ns
         else:
             meta.pop("namespace", None)
-        if not meta.get("name") and meta.get("generateName"):
-            meta["name"] = generate_name(meta["generateName"])
-        name = meta.get("name") or ""
         for k in (
             "uid",
             "resourceVersion",
@@ -296,10 +293,15 @@ class Registry:
             "managedFields",
         ):
             meta.pop(k, None)
-        if info.namespaced:
-            admission.namespace_lifecycle(self.store, resource, ns, name)
+        # order of a real create: defaulting, mutating admission (which sees the requested name, "" with
+        # generateName), then BeforeCreate generates the name, then validation
         apply_defaults(resource, obj)
+        if info.namespaced:
+            admission.namespace_lifecycle(self.store, resource, ns, meta.get("name") or "")
         self._admit_create(resource, ns, obj)
+        if not meta.get("name") and meta.get("generateName"):
+            meta["name"] = generate_name(meta["generateName"])
+        name = meta.get("name") or ""
         validation.validate_create(info, obj)
         meta["uid"] = new_uid()
         meta["creationTimestamp"] = now()
