@@ -169,8 +169,10 @@ def _run_step(step: Any, state: _State, scenario: Any, ctx: RunContext) -> str:
         )
     if kind == "expect_pvc":
         kube, ns = _need_cluster(state, kind)
-        pvc.expect_pvc(kube, ns, body.model_copy(update={"name": target.object_name(body.name)}))
-        return ""
+        found = pvc.expect_pvc(kube, ns, body.model_copy(update={"name": target.object_name(body.name)}))
+        if found is None:
+            return "absent"
+        return f"{(found.get('status') or {}).get('phase')}, {found['spec'].get('volumeName')}"
     if kind == "expect_mount":
         kube, ns = _need_cluster(state, kind)
         update: dict[str, Any] = {"user": user}
