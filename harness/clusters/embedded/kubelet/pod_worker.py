@@ -305,8 +305,12 @@ class PodWorker:
     async def _run_init_containers(self) -> bool:
         delay = self.ctx.backoff_base
         for spec, record in zip(self.pod["spec"].get("initContainers") or [], self.init, strict=True):
+            ran = False
             while True:
+                if ran:  # restartCount counts new instances of a container that did run, as the kubelet's
+                    record.restart_count += 1
                 proc = await self._start(spec, record)
+                ran = proc is not None
                 if proc is not None:
                     await self.push_status()
                     code = await proc.wait()
@@ -319,7 +323,6 @@ class PodWorker:
                     await self.push_status()
                 if self._restart_policy() == "Never":
                     return False
-                record.restart_count += 1
                 await self._backoff(spec, record, delay)
                 delay = min(delay * 2, self.ctx.backoff_max)
         return True
@@ -327,8 +330,12 @@ class PodWorker:
     async def _supervise(self, spec: Obj) -> None:
         record = next(r for r in self.containers if r.name == spec["name"])
         delay = self.ctx.backoff_base
+        ran = False
         while True:
+            if ran:
+                record.restart_count += 1
             proc = await self._start(spec, record)
+            ran = proc is not None
             if proc is None:
                 await self.push_status()
                 if self._restart_policy() == "Never":
@@ -353,7 +360,6 @@ class PodWorker:
                     return
                 if time.monotonic() - started > BACKOFF_RESET_SECONDS:
                     delay = self.ctx.backoff_base
-            record.restart_count += 1
             await self._backoff(spec, record, delay)
             delay = min(delay * 2, self.ctx.backoff_max)
 
