@@ -102,3 +102,35 @@ def test_status_and_state_survive_restart(cluster: EmbeddedCluster) -> None:
     cluster.start()
     core = client.CoreV1Api(config.new_client_from_config(str(cluster.kubeconfig)))
     assert core.read_namespaced_config_map("kept", "default").data == {"a": "1"}
+
+
+def test_port_forward_to_a_pod(cluster: EmbeddedCluster) -> None:
+    from kubernetes.stream import portforward
+
+    core = client.CoreV1Api(config.new_client_from_config(str(cluster.kubeconfig)))
+    core.create_namespaced_pod("default", {
+        "metadata": {"name": "web"},
+        "spec": {"containers": [{"name": "c", "image": "busybox",
+                                 "command": ["python3", "-m", "http.server", "8000"]}],
+                 "terminationGracePeriodSeconds": 1},
+    })  # fmt: skip
+    wait_running(core, "web")
+    deadline = time.monotonic() + 20
+    reply = b""
+    while time.monotonic() < deadline:
+        pf = portforward(core.connect_get_namespaced_pod_portforward, "web", "default", ports="8000")
+        sock = pf.socket(8000)
+        sock.settimeout(5)
+        try:
+            sock.sendall(b"GET / HTTP/1.0\r\n\r\n")
+            reply = sock.recv(1024)
+        except OSError:
+            reply = b""
+        finally:
+            sock.close()
+            pf.close()
+        if reply.startswith(b"HTTP/1.0 200"):
+            break
+        time.sleep(0.5)  # the server may not listen yet
+    assert reply.startswith(b"HTTP/1.0 200"), reply
+    core.delete_namespaced_pod("web", "default", grace_period_seconds=0)

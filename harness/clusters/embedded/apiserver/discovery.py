@@ -67,11 +67,19 @@ _SUB_VERBS = {
     "eviction": ["create"],
     "log": ["get"],
     "exec": ["create", "get"],
+    "portforward": ["create", "get"],
     "finalize": ["update"],
     "token": ["create"],
 }
-_SUB_KIND = {"binding": "Binding", "eviction": "Eviction", "log": "Pod", "exec": "PodExecOptions",
-             "scale": "Scale", "token": "TokenRequest"}  # fmt: skip
+_SUB_KIND = {
+    "binding": "Binding",
+    "eviction": "Eviction",
+    "log": "Pod",
+    "exec": "PodExecOptions",
+    "portforward": "PodPortForwardOptions",
+    "scale": "Scale",
+    "token": "TokenRequest",
+}
 
 
 def resource_list(group_version: str) -> Obj | None:

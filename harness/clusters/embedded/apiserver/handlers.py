@@ -88,10 +88,12 @@ async def handle(request: web.Request, registry: Registry, target: Target) -> we
 
         body = await read_body(request)
         return json_response(self_subject_access_review(registry, request[USER_KEY], body), 201)
-    if sub in ("log", "exec"):
+    if sub in ("log", "exec", "portforward"):
         pod = await registry.get("pods", ns, name or "")
         if sub == "log":
             return await streams.serve_logs(request, registry.pod_io, pod)
+        if sub == "portforward":
+            return await streams.serve_portforward(request, registry.pod_io, pod)
         return await streams.serve_exec(request, registry.pod_io, pod)
     if sub == "scale":
         from . import subresources

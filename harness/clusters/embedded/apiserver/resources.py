@@ -55,7 +55,7 @@ RESOURCES: tuple[Resource, ...] = (
         True,
         ("po",),
         _RW,
-        ("status", "binding", "log", "exec", "eviction"),
+        ("status", "binding", "log", "exec", "portforward", "eviction"),
         ("all",),
     ),
     Resource(

@@ -139,7 +139,7 @@ class ApiServer:
             verb = "watch" if request.query.get("watch", "").lower() in ("1", "true") else "list"
         elif request.method == "DELETE" and target.name is None:
             verb = "deletecollection"
-        elif target.subresource == "exec":
+        elif target.subresource in ("exec", "portforward"):
             verb = "create"  # kube-apiserver authorises exec upgrades as create on pods/exec
         attrs = authz.Attributes(
             verb=verb,

@@ -184,3 +184,68 @@ async def _read_client(ws: web.WebSocketResponse, proc: ExecProcess, pod_io: Pod
         elif channel == CLOSE and v5 and payload[:1] == bytes([STDIN]) and proc.stdin is not None:
             proc.stdin.close()
     # returning means the client closed the websocket; serve_exec then stops the process
+
+
+async def serve_portforward(
+    request: web.Request, pod_io: PodIO | None, pod: dict[str, Any]
+) -> web.StreamResponse:
+    """``pods/portforward`` over websocket (v4.channel.k8s.io, what the Python clients speak).
+
+    Port i uses channel 2i for data and 2i+1 for errors; each channel first carries the port number
+    (2 bytes, little endian).  The kubelet may provide ``open_port(namespace, pod, port)`` returning an
+    asyncio (reader, writer) inside the pod's network namespace; otherwise the pod IP is dialled, which is
+    the same for servers listening on all addresses.
+    """
+    ports: list[int] = []
+    for value in request.query.getall("ports", []):
+        for part in value.split(","):
+            try:
+                ports.append(int(part))
+            except ValueError:
+                raise errors.bad_request(f'unable to parse "{part}" as a port: invalid syntax') from None
+    if not ports:
+        raise errors.bad_request("at least 1 port must be specified")
+    if request.headers.get("Upgrade", "").lower() != "websocket":
+        raise errors.bad_request("Upgrade request required")
+    pod_ip = (pod.get("status") or {}).get("podIP")
+    opener = getattr(pod_io, "open_port", None)
+    if opener is None and not pod_ip:
+        raise errors.bad_request(f"pod {pod['metadata']['name']} does not have a host assigned")
+    ws = web.WebSocketResponse(protocols=("v4.channel.k8s.io", "portforward.k8s.io"), autoping=True)
+    await ws.prepare(request)
+    writers: dict[int, asyncio.StreamWriter] = {}
+    pumps: list[asyncio.Task[None]] = []
+    ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
+    for i, port in enumerate(ports):
+        prefix = port.to_bytes(2, "little")
+        await _send(ws, 2 * i, prefix)
+        await _send(ws, 2 * i + 1, prefix)
+        try:
+            if opener is not None:
+                reader, writer = await opener(ns, name, port)
+            else:
+                reader, writer = await asyncio.open_connection(pod_ip, port)
+        except OSError as e:
+            await _send(ws, 2 * i + 1, f"error forwarding port {port} to pod {name}: {e}".encode())
+            continue
+        writers[2 * i] = writer
+        pumps.append(asyncio.create_task(_pump(reader, ws, 2 * i, True)))
+    try:
+        async for msg in ws:
+            if msg.type != WSMsgType.BINARY or not msg.data:
+                continue
+            data = bytes(msg.data)
+            writer = writers.get(data[0])
+            if writer is not None and len(data) > 1:
+                writer.write(data[1:])
+                with contextlib.suppress(ConnectionResetError, BrokenPipeError):
+                    await writer.drain()
+    finally:
+        for w in writers.values():
+            w.close()
+        for p in pumps:
+            p.cancel()
+        for p in pumps:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await p
+    return ws
