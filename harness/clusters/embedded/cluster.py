@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import faulthandler
 import json
 import logging
 import os
@@ -142,25 +143,32 @@ async def serve(data_dir: Path) -> None:
         log.info("shutting down")
     finally:
         if kubelet is not None:
+            log.info("stopping the kubelet")
             with contextlib.suppress(Exception):
                 await kubelet.stop()
+        log.info("stopping %d controller tasks", len(tasks))
         for t in tasks:
             t.cancel()
         for t in tasks:
             with contextlib.suppress(BaseException):
                 await t
         if server is not None:
+            log.info("stopping the apiserver")
             await server.stop()
         if store is not None:
             store.close()
         if network is not None:
+            log.info("tearing down the network")
             await asyncio.to_thread(network.teardown)
+        log.info("stopped")
         with contextlib.suppress(OSError):
             if read_pid(config) in (os.getpid(), None):
                 config.pid_file.unlink()
 
 
 def main_up(data_dir: Path) -> int:
+    # `kill -USR1 <pid>` dumps every thread's stack to stderr (logs/process.out): for hangs
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
         asyncio.run(serve(data_dir))
     except StartupError as e:
@@ -273,9 +281,13 @@ class EmbeddedCluster:
         if self._proc is None:
             return
         if self._proc.poll() is None:
-            stop_process(self._proc.pid, self.stop_timeout)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self._proc.wait(timeout=5)
+            # our own child: wait() reaps it (polling with kill(pid, 0) would see the zombie as alive)
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=self.stop_timeout)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait(timeout=10)
         self._proc = None
 
     def __enter__(self) -> EmbeddedCluster:
