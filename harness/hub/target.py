@@ -189,8 +189,16 @@ class ExistingHub(HubTarget):
         self.description = f"existing JupyterHub {version} at {self.url}"
 
     def teardown(self, keep: bool) -> None:
-        if self._client is not None:
+        """Delete the run's ``jhsc-`` users (their servers and, per the hub's delete_pvc, PVCs)."""
+        if self._client is None:
+            return
+        try:
+            if not keep:
+                for user in self.scenario_users:
+                    self._client.delete_user(self.user_name(user))
+        finally:
             self._client.close()
+            self._client = None
 
     def unsupported_reason(self, step_kind: str) -> str | None:
         if step_kind in ("restart_hub", "restart_cluster"):
