@@ -448,3 +448,18 @@ def test_server_side_dry_run_changes_nothing(server: Standalone, ns: str) -> Non
         assert c.get(f"{base}/dry").json()["data"] == {"k": "v"}
         assert c.delete(f"{base}/dry", params={"dryRun": "All"}).status_code == 200
         assert c.get(f"{base}/dry").status_code == 200
+
+
+def test_unknown_fields_warn_by_default_and_fail_when_strict(server: Standalone, ns: str) -> None:
+    body = {**cm("unknown"), "bogus": 1}
+    with http_client(server.kubeconfig) as c:
+        base = f"/api/v1/namespaces/{ns}/configmaps"
+        strict = c.post(base, params={"fieldValidation": "Strict"}, json=body)
+        assert strict.status_code == 400
+        assert strict.json()["message"] == (
+            'ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "bogus"'
+        )
+        warned = c.post(base, json=body)
+        assert warned.status_code == 201
+        assert warned.headers.get_list("Warning") == ['299 - "unknown field \\"bogus\\""']
+        assert "bogus" not in warned.json()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextvars
 from typing import Any
 
 from .. import validation
@@ -28,6 +29,9 @@ from .selectors import (
 )
 
 Obj = dict[str, Any]
+
+#: warnings for the current HTTP request (sent as ``Warning: 299 - "..."`` headers), None outside requests
+REQUEST_WARNINGS: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("warnings", default=None)
 
 #: resources whose metadata.generation tracks spec changes
 _GENERATION = frozenset({"deployments", "replicasets", "persistentvolumeclaims", "persistentvolumes"})
@@ -687,6 +691,10 @@ def decode(info: Resource, obj: Obj, field_validation: str | None) -> None:
             f'{info.kind} in version "{info.version}" cannot be handled as a {info.kind}: '
             f"strict decoding error: {listed}"
         )
+    if field_validation == "Warn":
+        warnings = REQUEST_WARNINGS.get()
+        if warnings is not None:
+            warnings += [f'unknown field "{field_path(p)}"' for p in unknown]
     prune(obj, unknown)
 
 

@@ -17,7 +17,7 @@ from .. import authz
 from ..config import ClusterConfig
 from ..pki import cluster_sans, issue_serving_cert
 from . import discovery, errors, handlers, routing
-from .registry import Registry
+from .registry import REQUEST_WARNINGS, Registry
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,16 @@ class ApiServer:
             if "Impersonate-User" in request.headers:
                 user = self._impersonate(request, user)
             request[USER_KEY] = user
-            return await handler(request)
+            warnings: list[str] = []
+            token = REQUEST_WARNINGS.set(warnings)
+            try:
+                response = await handler(request)
+            finally:
+                REQUEST_WARNINGS.reset(token)
+            if warnings and not response.prepared:
+                for w in warnings:
+                    response.headers.add("Warning", '299 - "' + w.replace('"', '\\"') + '"')
+            return response
         except errors.ApiError as e:
             return _error_response(e)
         except web.HTTPException:
