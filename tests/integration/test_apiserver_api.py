@@ -457,7 +457,8 @@ def test_unknown_fields_warn_by_default_and_fail_when_strict(server: Standalone,
         strict = c.post(base, params={"fieldValidation": "Strict"}, json=body)
         assert strict.status_code == 400
         assert strict.json()["message"] == (
-            'ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: unknown field "bogus"'
+            'ConfigMap in version "v1" cannot be handled as a ConfigMap: '
+            'strict decoding error: unknown field "bogus"'
         )
         warned = c.post(base, json=body)
         assert warned.status_code == 201
