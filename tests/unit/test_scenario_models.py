@@ -174,3 +174,14 @@ def test_readme_example_is_a_valid_scenario() -> None:
     assert scenario.name == "seed-multi-user"
     assert {step.kind for step in scenario.steps} >= {"start", "expect_pvc", "expect_mount", "write_file"}
     assert [error.message for error in _schema_validator().iter_errors(yaml.safe_load(example))] == []
+
+
+def test_anchors_and_merge_keys_work_and_keep_locations() -> None:
+    text = (
+        "name: a\ndescription: d\nusers: [{name: alice}]\nsteps:\n"
+        "  - start: &alice {user: alice}\n  - stop: *alice\n"
+        "  - write_file: {<<: *alice, path: x, content: y}\n"
+    )
+    scenario = parse_scenario(text, "a.yaml")
+    assert [step.body.model_dump()["user"] for step in scenario.steps] == ["alice"] * 3
+    assert [str(step.location) for step in scenario.steps] == ["a.yaml:5:5", "a.yaml:6:5", "a.yaml:7:5"]
