@@ -11,6 +11,8 @@ are collected, so installing the package never turns a host repository's other Y
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -41,6 +43,27 @@ class _State:
     options: HarnessOptions
     cluster: SessionCluster
     scenario_roots: tuple[Path, ...] = field(default=())
+    sigterm_hooked: bool = False
+
+    def hook_sigterm(self, config: pytest.Config) -> None:
+        """Treat SIGTERM like Ctrl-C while scenarios run, so a killed CI job still stops the cluster.
+
+        Only when nobody else handles SIGTERM, only from the main thread, and undone at the end.
+        """
+        if self.sigterm_hooked or threading.current_thread() is not threading.main_thread():
+            return
+        if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+            return
+
+        def interrupt(signum: int, frame: object) -> None:
+            raise KeyboardInterrupt(f"signal {signum}")
+
+        def restore() -> None:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+        signal.signal(signal.SIGTERM, interrupt)
+        self.sigterm_hooked = True
+        config.add_cleanup(restore)
 
 
 _STATE = pytest.StashKey[_State]()
@@ -207,6 +230,7 @@ class ScenarioItem(pytest.Item):
         from harness import runner
 
         state = self.config.stash[_STATE]
+        state.hook_sigterm(self.config)
         try:
             context = runner.RunContext(
                 cluster=state.cluster.get(),

@@ -7,6 +7,7 @@ backend are replaced by recording fakes, so these tests check the plugin's wirin
 from __future__ import annotations
 
 import os
+import signal
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -218,6 +219,10 @@ def fakes(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
             )
         if scenario.name.startswith("interrupt"):
             raise KeyboardInterrupt
+        if scenario.name.startswith("terminated"):
+            seen["sigterm_hooked"] = signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+            if seen["sigterm_hooked"]:  # never SIGTERM the test process unless the plugin handles it
+                os.kill(os.getpid(), signal.SIGTERM)
 
     monkeypatch.setattr(runner, "run_scenario", run_scenario)
     return seen
@@ -297,3 +302,16 @@ def test_interrupt_still_stops_the_cluster(pytester: pytest.Pytester, fakes: dic
     assert result.ret == pytest.ExitCode.INTERRUPTED
     assert FakeCluster.events == ["start", "stop"]
     assert len(fakes["contexts"]) == 1
+
+
+def test_sigterm_stops_the_cluster_like_ctrl_c(pytester: pytest.Pytester, fakes: dict[str, Any]) -> None:
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        pytest.skip("this process already handles SIGTERM, so the plugin leaves it alone")
+    _scenario(pytester, "t.yaml", "terminated")
+    _scenario(pytester, "z.yaml", "z")
+    result = pytester.runpytest_inprocess(*_plugin_args(), "t.yaml", "z.yaml", no_reraise_ctrlc=True)
+    if not fakes.get("sigterm_hooked"):
+        pytest.skip("tests do not run in the main thread here, so the plugin cannot handle signals")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    assert FakeCluster.events == ["start", "stop"]
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
