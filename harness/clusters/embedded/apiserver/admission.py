@@ -85,6 +85,8 @@ def service_account(store: Store, pod: Obj, namespace: str) -> None:
             "",
             f'error looking up service account {namespace}/{sa_name}: serviceaccount "{sa_name}" not found',
         )
+    if not spec.get("imagePullSecrets") and sa.get("imagePullSecrets"):
+        spec["imagePullSecrets"] = [dict(ref) for ref in sa["imagePullSecrets"]]
     automount = spec.get("automountServiceAccountToken")
     if automount is None:
         automount = sa.get("automountServiceAccountToken", True)
