@@ -28,6 +28,8 @@ class ClusterConfig:
     bind_addresses: list[str] = field(default_factory=lambda: ["127.0.0.1"])
     #: events kept in memory for watch resumption; older resourceVersions get 410 Expired
     watch_window: int = 1000
+    #: Events not written for this long are deleted (kube-apiserver --event-ttl)
+    event_ttl_seconds: int = 3600
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)

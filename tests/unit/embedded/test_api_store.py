@@ -59,3 +59,21 @@ def test_watch_window_replays_recent_and_expires_old(tmp_path: Path) -> None:
         other.close()
 
     asyncio.run(run())
+
+
+def test_events_expire_after_the_ttl(tmp_path: Path) -> None:
+    from harness.clusters.embedded.apiserver.registry import Registry
+    from harness.clusters.embedded.config import ClusterConfig
+
+    store = Store(tmp_path / "s.db")
+    registry = Registry(store, ClusterConfig(tmp_path))
+    old = {"metadata": {"name": "old", "namespace": "ns", "creationTimestamp": "2025-12-31T23:00:00Z"},
+           "lastTimestamp": "2025-12-31T23:50:00Z"}  # fmt: skip
+    fresh = {"metadata": {"name": "fresh", "namespace": "ns", "creationTimestamp": "2026-01-01T00:00:00Z"},
+             "lastTimestamp": "2026-01-01T00:59:00Z"}  # fmt: skip
+    store.put("events", "ns", old)
+    store.put("events", "ns", fresh)
+    now = 1767229200.0  # 2026-01-01T01:00:00Z
+    assert registry.expire_events(3600, now_ts=now) == 1
+    assert store.get("events", "ns", "old") is None
+    assert store.get("events", "ns", "fresh") is not None

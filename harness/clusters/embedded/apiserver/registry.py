@@ -666,6 +666,25 @@ class Registry:
         pod["status"]["conditions"] = conditions
         return clone(self.store.put("pods", namespace, pod, expect_rv=md(pod)["resourceVersion"]))
 
+    def expire_events(self, ttl_seconds: int, now_ts: float | None = None) -> int:
+        """Remove Events not written for ``ttl_seconds`` (kube-apiserver's --event-ttl, 1h by default).
+
+        Watchers see DELETED, as with etcd lease expiry.  Returns how many were removed.
+        """
+        import calendar
+        import time
+
+        cutoff = (now_ts if now_ts is not None else time.time()) - ttl_seconds
+        removed = 0
+        items, _ = self.store.list("events")
+        for ev in items:
+            stamps = [ev.get("lastTimestamp"), ev.get("eventTime"), md(ev).get("creationTimestamp")]
+            latest = max((str(t)[:19] for t in stamps if t), default="")
+            if latest and calendar.timegm(time.strptime(latest, "%Y-%m-%dT%H:%M:%S")) < cutoff:
+                self.store.remove("events", md(ev).get("namespace", ""), ev)
+                removed += 1
+        return removed
+
     # ------------------------------------------------------------------ tokens
     async def service_account_token(self, namespace: str, name: str) -> str:
         if self.store.get("serviceaccounts", namespace, name) is None:

@@ -6,6 +6,8 @@ which is how the tests exercise the real server without the network/kubelet part
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import ssl
 from pathlib import Path
@@ -39,6 +41,7 @@ class ApiServer:
         self.registry = registry
         self.ready = False
         self._runner: web.AppRunner | None = None
+        self._janitor: asyncio.Task[None] | None = None
         self.app = web.Application(middlewares=[self._middleware], client_max_size=16 * 1024 * 1024)
         self.app.router.add_route("*", "/{tail:.*}", self._dispatch)
 
@@ -72,10 +75,24 @@ class ApiServer:
         await self.registry.bootstrap()
         write_kubeconfig(self.config, self.registry.ca_cert_pem or "", self.registry.tokens.admin_token)
         self.ready = ready
+        self._janitor = asyncio.create_task(self._expire_events(), name="event-ttl")
         log.info("apiserver listening on %s port %d", ",".join(self.config.bind_addresses), port)
+
+    async def _expire_events(self) -> None:
+        while True:
+            await asyncio.sleep(60)
+            try:
+                self.registry.expire_events(self.config.event_ttl_seconds)
+            except Exception:
+                log.exception("event expiry failed")
 
     async def stop(self) -> None:
         self.ready = False
+        if self._janitor is not None:
+            self._janitor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._janitor
+            self._janitor = None
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
