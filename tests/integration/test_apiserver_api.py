@@ -335,6 +335,13 @@ def test_kubectl_get_apply_describe_delete(server: Standalone, ns: str, tmp_path
     assert row.split()[:3] == ["wide", "0/1", "Pending"]
     assert "Name:" in kubectl("describe", "configmap", "cfg")
     assert "yes" in kubectl("auth", "can-i", "create", "pods")
+    # typed generators post protobuf bodies
+    kubectl("create", "configmap", "gen", "--from-literal=k=v")
+    kubectl("create", "secret", "generic", "gen", "--from-literal=k=v")
+    kubectl("create", "deployment", "gen", "--image=busybox", "--replicas=2")
+    assert json.loads(kubectl("get", "cm", "gen", "-o", "json"))["data"] == {"k": "v"}
+    assert json.loads(kubectl("get", "secret", "gen", "-o", "json"))["data"] == {"k": "dg=="}
+    assert json.loads(kubectl("get", "deploy", "gen", "-o", "json"))["spec"]["replicas"] == 2
     kubectl("delete", "configmap", "cfg")
     assert "cfg" not in kubectl("get", "cm")
 

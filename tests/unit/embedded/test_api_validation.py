@@ -90,3 +90,21 @@ def test_protobuf_self_subject_access_review() -> None:
         "kind": "SelfSubjectAccessReview",
         "spec": {"resourceAttributes": {"namespace": "ns", "verb": "list", "resource": "pods"}},
     }
+
+
+def test_protobuf_configmap_with_maps_and_metadata() -> None:
+    meta = _field(1, b"cm") + _field(11, _field(1, b"app") + _field(2, b"hub"))
+    raw = (
+        _field(1, meta)
+        + _field(2, _field(1, b"k") + _field(2, b"v"))
+        + _field(3, _field(1, b"b") + _field(2, b"\x00\x01"))
+    )
+    type_meta = _field(1, b"v1") + _field(2, b"ConfigMap")
+    body = b"k8s\x00" + _field(1, type_meta) + _field(2, raw)
+    assert decode_object(body) == {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "cm", "labels": {"app": "hub"}},
+        "data": {"k": "v"},
+        "binaryData": {"b": "AAE="},
+    }
