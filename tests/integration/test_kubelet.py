@@ -363,3 +363,35 @@ def test_pod_start_latency_against_bare_process(core: client.CoreV1Api, ns: str)
     print(f"\nbare process: {bare * 1000:.1f} ms; pod create -> Running: {to_running * 1000:.0f} ms")
     assert to_running < 10
     assert shutil.which("true")
+
+
+def test_liveness_failure_restarts_and_readiness_gates_ready(core: client.CoreV1Api, ns: str) -> None:
+    script = "touch /tmp/healthy; sleep 3; rm /tmp/healthy; exec sleep 300"
+    core.create_namespaced_pod(
+        ns,
+        pod(
+            "probed",
+            ["sh", "-c", script],
+            container={
+                "livenessProbe": {
+                    "exec": {"command": ["test", "-f", "/tmp/healthy"]},
+                    "periodSeconds": 1,
+                    "failureThreshold": 1,
+                },
+                "readinessProbe": {"tcpSocket": {"port": 8888}, "periodSeconds": 1},
+            },
+            terminationGracePeriodSeconds=1,  # sleep as PID 1 ignores SIGTERM: the kill waits out the grace
+        ),
+    )
+
+    def restarted() -> bool:
+        statuses = core.read_namespaced_pod("probed", ns).status.container_statuses or []
+        return bool(statuses and statuses[0].restart_count >= 1)
+
+    wait_for(restarted, 30, "restart after failed liveness probe")
+    reasons = {(e[1], e[2]) for e in events(core, ns, "probed")}
+    assert ("Killing", "Container main failed liveness probe, will be restarted") in reasons
+    assert any(r == "Unhealthy" and m.startswith("Readiness probe failed: dial tcp") for r, m in reasons)
+    p = core.read_namespaced_pod("probed", ns)
+    assert not p.status.container_statuses[0].ready
+    assert {c.type: c.status for c in p.status.conditions}["Ready"] == "False"

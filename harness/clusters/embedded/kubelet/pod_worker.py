@@ -285,7 +285,11 @@ class PodWorker:
     def _restart_policy(self) -> str:
         return str(self.pod["spec"].get("restartPolicy") or "Always")
 
-    async def _backoff(self, spec: Obj, record: ContainerRecord, delay: float) -> None:
+    async def _backoff(self, spec: Obj, record: ContainerRecord, delay: float) -> float:
+        """Wait before a restart and return the next delay: the first restart is immediate, then
+        10s, 20s, ... up to 300s (the kubelet's container back-off), shown as CrashLoopBackOff."""
+        if delay <= 0:
+            return self.ctx.backoff_base
         message = (
             f"back-off {int(delay)}s restarting failed container={spec['name']} "
             f"pod={self.name}_{self.namespace}({self.uid})"
@@ -301,9 +305,10 @@ class PodWorker:
             field_path=self._field(spec),
         )
         await asyncio.sleep(delay)
+        return min(delay * 2, self.ctx.backoff_max)
 
     async def _run_init_containers(self) -> bool:
-        delay = self.ctx.backoff_base
+        delay = 0.0
         for spec, record in zip(self.pod["spec"].get("initContainers") or [], self.init, strict=True):
             ran = False
             while True:
@@ -323,13 +328,12 @@ class PodWorker:
                     await self.push_status()
                 if self._restart_policy() == "Never":
                     return False
-                await self._backoff(spec, record, delay)
-                delay = min(delay * 2, self.ctx.backoff_max)
+                delay = await self._backoff(spec, record, delay)
         return True
 
     async def _supervise(self, spec: Obj) -> None:
         record = next(r for r in self.containers if r.name == spec["name"])
-        delay = self.ctx.backoff_base
+        delay = 0.0
         ran = False
         while True:
             if ran:
@@ -359,9 +363,8 @@ class PodWorker:
                 if policy == "Never" or (policy == "OnFailure" and code == 0):
                     return
                 if time.monotonic() - started > BACKOFF_RESET_SECONDS:
-                    delay = self.ctx.backoff_base
-            await self._backoff(spec, record, delay)
-            delay = min(delay * 2, self.ctx.backoff_max)
+                    delay = 0.0
+            delay = await self._backoff(spec, record, delay)
 
     # ------------------------------------------------------------------ probes
     def _start_probes(
