@@ -471,3 +471,14 @@ def test_unknown_fields_warn_by_default_and_fail_when_strict(server: Standalone,
         assert warned.status_code == 201
         assert warned.headers.get_list("Warning") == ['299 - "unknown field \\"bogus\\""']
         assert "bogus" not in warned.json()
+
+
+def test_unreadable_body_media_type_is_415(server: Standalone, ns: str) -> None:
+    with http_client(server.kubeconfig) as c:
+        resp = c.post(f"/api/v1/namespaces/{ns}/configmaps", content=b"a=b",
+                      headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+        assert resp.status_code == 415
+        assert resp.json()["message"] == (
+            "the body of the request was in an unknown format - accepted media types include: "
+            "application/json, application/yaml, application/vnd.kubernetes.protobuf"
+        )

@@ -125,15 +125,21 @@ def method_not_allowed() -> ApiError:
     )
 
 
-def unsupported_media_type(content_type: str) -> ApiError:
+PATCH_MEDIA_TYPES = (
+    "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, "
+    "application/strategic-merge-patch+json"
+)
+BODY_MEDIA_TYPES = "application/json, application/yaml, application/vnd.kubernetes.protobuf"
+
+
+def unsupported_media_type(content_type: str, accepted: str = PATCH_MEDIA_TYPES) -> ApiError:
+    """415 for a body ``content_type`` this endpoint cannot read (PATCH and create/update differ)."""
+    del content_type  # the real message names only what is accepted
     return ApiError(
         status_body(
             415,
             "UnsupportedMediaType",
-            "the body of the request was in an unknown format - accepted media types include: "
-            "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, "
-            "application/strategic-merge-patch+json",
-            None,
+            f"the body of the request was in an unknown format - accepted media types include: {accepted}",
         )
     )
 

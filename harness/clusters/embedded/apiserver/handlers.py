@@ -40,6 +40,13 @@ async def read_body(request: web.Request) -> Any:
         from .protobuf import decode_object
 
         return decode_object(raw)
+    declared = "Content-Type" in request.headers  # aiohttp reports octet-stream when it is absent
+    if (
+        request.method in ("POST", "PUT")
+        and declared
+        and ctype not in ("application/json", "application/yaml")
+    ):
+        raise errors.unsupported_media_type(ctype, errors.BODY_MEDIA_TYPES)
     if "yaml" in ctype:
         import yaml
 
