@@ -277,14 +277,27 @@ def test_fs_group_makes_the_volume_writable_for_uid_1000(core: client.CoreV1Api,
 
 
 def test_exec_logs_and_get_through_kubectl(cluster: EmbeddedCluster, core: client.CoreV1Api, ns: str) -> None:
-    core.create_namespaced_pod(ns, pod("shell", ["sh", "-c", "echo started; exec sleep 300"]))
+    core.create_namespaced_pod(
+        ns,
+        pod(
+            "shell",
+            ["sh", "-c", "echo started; exec sleep 300"],
+            volumes=[{"name": "home", "emptyDir": {}}],
+            container={
+                "volumeMounts": [{"name": "home", "mountPath": "/home/jovyan"}],
+                "workingDir": "/srv/new/dir",
+            },
+        ),
+    )
     running(core, ns, "shell")
     out = kubectl(cluster, "-n", ns, "exec", "shell", "--", "cat", "/proc/self/mountinfo")
     assert out.returncode == 0, out.stderr
     mountpoints = {line.split()[4] for line in out.stdout.splitlines()}
-    assert "/home" in mountpoints and "/tmp" in mountpoints
+    assert {"/home", "/tmp", "/home/jovyan"} <= mountpoints
     listing = kubectl(cluster, "-n", ns, "exec", "shell", "--", "ls", "-A", "/home")
-    assert listing.returncode == 0 and listing.stdout.strip() == "", listing
+    assert listing.returncode == 0 and listing.stdout.split() == ["jovyan"], listing  # no host /home entries
+    assert kubectl(cluster, "-n", ns, "exec", "shell", "--", "pwd").stdout == "/srv/new/dir\n"
+    assert not Path("/srv/new").exists()  # made inside the pod only
     assert kubectl(cluster, "-n", ns, "logs", "shell").stdout == "started\n"
     failing = kubectl(cluster, "-n", ns, "exec", "shell", "--", "sh", "-c", "exit 3")
     assert failing.returncode == 3

@@ -31,6 +31,8 @@ class ImageEntry:
     command: list[str] = field(default_factory=list)
     #: a user the image's /etc/passwd would have (``jovyan`` → 1000:100), added to the pod's passwd.
     passwd_user: str | None = None
+    #: like the image's USER: "uid" or "uid:gid", used when the pod's securityContext sets no runAsUser.
+    user: str | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> ImageEntry:

@@ -255,6 +255,7 @@ def test_identity_defaults_from_image_user_and_security_context() -> None:
     # a uid the (stand-in) image passwd does not know gets gid 0, as with runc
     pod = _pod(securityContext={"runAsUser": 54321, "fsGroup": 100, "supplementaryGroups": [5]})
     assert container_identity(pod, {"name": "c"}, ImageEntry()) == (54321, 0, [0, 5, 100])
+    assert container_identity(_pod(), {"name": "c"}, ImageEntry(user="1234:55")) == (1234, 55, [55])
     override = {"name": "c", "securityContext": {"runAsUser": 0, "runAsGroup": 0}}
     assert container_identity(pod, override, jovyan)[:2] == (0, 0)
 

@@ -260,6 +260,7 @@ def run(spec: dict[str, Any]) -> int:
         builder.build()
         for m in sorted(spec.get("mounts", []), key=lambda m: m["target"].rstrip("/").count("/")):
             builder.bind(m["source"], m["target"], bool(m.get("readonly")))
+        builder.ensure(spec.get("cwd") or "/", True)  # runc creates a missing working dir
         builder.finish()
         drop_privileges_and_exec(spec)
     except BaseException as exc:

@@ -16,10 +16,17 @@ def container_identity(pod: Obj, container: Obj, entry: ImageEntry) -> tuple[int
     pod_sc = pod["spec"].get("securityContext") or {}
     sc = container.get("securityContext") or {}
     default_uid = IMAGE_USER_IDS[0] if entry.passwd_user else 0
+    default_gid: int | None = None
+    if entry.user:
+        uid_text, _, gid_text = entry.user.partition(":")
+        default_uid = int(uid_text)
+        default_gid = int(gid_text) if gid_text else None
     uid = sc.get("runAsUser", pod_sc.get("runAsUser"))
     gid = sc.get("runAsGroup", pod_sc.get("runAsGroup"))
     if uid is None:
         uid = default_uid
+        if gid is None:
+            gid = default_gid
     if gid is None:
         gid = _primary_gid(int(uid), entry)
     groups = [int(g) for g in pod_sc.get("supplementaryGroups") or []]

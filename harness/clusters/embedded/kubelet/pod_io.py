@@ -63,6 +63,10 @@ class KubeletPodIO:
         self, namespace: str, pod: str, container: str, command: list[str], *, stdin: bool, tty: bool
     ) -> asyncio.subprocess.Process:
         worker = self._worker(namespace, pod)
+        if worker.phase in ("Succeeded", "Failed"):
+            raise errors.bad_request(
+                f"cannot exec into a container in a completed pod; current phase is {worker.phase}"
+            )
         try:
             return await exec_mod.start_exec(worker, container, command, stdin=stdin, tty=tty)
         except exec_mod.ExecError as exc:
