@@ -57,7 +57,7 @@ class WatchStream:
     ) -> None:
         self._watcher = watcher
         self._initial = initial
-        #: resourceVersion of the replayed snapshot (for the initial-events-end bookmark)
+        #: the stream starts strictly after this resourceVersion (also the initial-events-end bookmark's)
         self.snapshot_rv = snapshot_rv
         self._labels = labels
         self._fields = fields
@@ -101,6 +101,8 @@ class WatchStream:
                 ev = await asyncio.wait_for(self._watcher.queue.get(), remaining)
             except asyncio.TimeoutError:
                 return None
+            if ev.rv <= self.snapshot_rv:
+                continue  # a watch from a resourceVersion ahead of the store starts after it
             out = self._translate(ev)
             if out is not None:
                 return out
@@ -235,7 +237,7 @@ class Registry:
             since = int(str(resource_version))
         except ValueError:
             raise errors.bad_request(f'invalid resource version: "{resource_version}"') from None
-        return WatchStream(self.store.subscribe(resource, ns, since), [], labels, fields)
+        return WatchStream(self.store.subscribe(resource, ns, since), [], labels, fields, since)
 
     # ------------------------------------------------------------------ writes
     @staticmethod
