@@ -129,3 +129,36 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_proxy_listens_on_cluster_ip_and_node_ports_and_picks_named_endpoints() -> None:
+    from harness.clusters.embedded.kubelet.context import ServiceCache
+    from harness.clusters.embedded.kubelet.network import ClusterNetwork
+    from harness.clusters.embedded.kubelet.service_proxy import ServiceProxy, endpoint_targets
+
+    network = ClusterNetwork("10.213.1.0/24", "10.213.2.0/24", "10.213.1.1", "jhsc-x", Path("/nonexistent"))
+    proxy = ServiceProxy(None, network, ServiceCache(), lambda: None)  # type: ignore[arg-type]
+    svc = {
+        "spec": {
+            "type": "NodePort",
+            "clusterIP": "10.213.2.9",
+            "ports": [
+                {"name": "http", "port": 80, "nodePort": 30080, "protocol": "TCP"},
+                {"name": "dns", "port": 53, "protocol": "UDP"},
+            ],
+        }
+    }
+    assert proxy._wanted(svc) == {("10.213.2.9", 80): "http", ("10.213.1.1", 30080): "http"}
+    assert proxy._wanted({"spec": {"clusterIP": "None", "ports": [{"port": 1}]}}) == {}
+    endpoints = {
+        "subsets": [
+            {
+                "addresses": [{"ip": "10.213.1.5"}, {"ip": "10.213.1.6"}],
+                "ports": [{"name": "http", "port": 8000}, {"name": "api", "port": 8001}],
+            },
+            {"notReadyAddresses": [{"ip": "10.213.1.7"}], "ports": [{"name": "http", "port": 8000}]},
+        ]
+    }
+    assert endpoint_targets(endpoints, "api") == [("10.213.1.5", 8001), ("10.213.1.6", 8001)]
+    assert endpoint_targets(endpoints, "http") == [("10.213.1.5", 8000), ("10.213.1.6", 8000)]
+    assert endpoint_targets(None, "") == []

@@ -59,8 +59,8 @@ class ServiceProxy:
         self.services = services
         self.on_services_changed = on_services_changed
         self.endpoints: dict[tuple[str, str], Obj] = {}
-        #: (namespace, name, port) -> (cluster IP, server)
-        self.listeners: dict[tuple[str, str, int], tuple[str, asyncio.Server]] = {}
+        #: (namespace, name, address, port or nodePort) -> (listening address, server)
+        self.listeners: dict[tuple[str, str, str, int], tuple[str, asyncio.Server]] = {}
         self._rr = itertools.count()
         self._conns: set[asyncio.Task[None]] = set()
 
@@ -98,29 +98,40 @@ class ServiceProxy:
         await self._sync_listeners(key, None if etype == "DELETED" else svc)
         self.on_services_changed()
 
-    async def _sync_listeners(self, key: tuple[str, str], svc: Obj | None) -> None:
+    def _wanted(self, svc: Obj | None) -> dict[tuple[str, int], str]:
+        """(address, port) -> service port name: ClusterIP:port, and gateway:nodePort (the node's IP)."""
         spec = (svc or {}).get("spec") or {}
         ip = spec.get("clusterIP")
-        wanted: dict[int, str] = {}
-        if ip and ip != "None":
-            for port in spec.get("ports") or []:
-                if port.get("protocol", "TCP") == "TCP":
-                    wanted[int(port["port"])] = port.get("name") or ""
-        for (ns, name, port), (old_ip, server) in list(self.listeners.items()):
-            if (ns, name) == key and (port not in wanted or old_ip != ip):
+        wanted: dict[tuple[str, int], str] = {}
+        if not ip or ip == "None":
+            return wanted
+        for port in spec.get("ports") or []:
+            if port.get("protocol", "TCP") != "TCP":
+                continue
+            wanted[(ip, int(port["port"]))] = port.get("name") or ""
+            if port.get("nodePort") and spec.get("type") in ("NodePort", "LoadBalancer"):
+                wanted[(self.network.gateway, int(port["nodePort"]))] = port.get("name") or ""
+        return wanted
+
+    async def _sync_listeners(self, key: tuple[str, str], svc: Obj | None) -> None:
+        wanted = self._wanted(svc)
+        for lkey, (address, server) in list(self.listeners.items()):
+            if lkey[:2] == key and (address, lkey[3]) not in wanted:
                 server.close()
-                del self.listeners[(ns, name, port)]
-                if not any(lip == old_ip for lip, _ in self.listeners.values()):
-                    self.network.remove_service_ip(old_ip)
-        for port, port_name in wanted.items():
-            lkey = (key[0], key[1], port)
+                del self.listeners[lkey]
+                if address != self.network.gateway and not any(
+                    a == address for a, _ in self.listeners.values()
+                ):
+                    self.network.remove_service_ip(address)
+        for (address, port), port_name in wanted.items():
+            lkey = (key[0], key[1], address, port)
             if lkey in self.listeners:
                 continue
-            assert ip is not None
-            self.network.add_service_ip(ip)
-            started = await self._listen(key, ip, port, port_name)
+            if address != self.network.gateway:
+                self.network.add_service_ip(address)
+            started = await self._listen(key, address, port, port_name)
             if started is not None:
-                self.listeners[lkey] = (ip, started)
+                self.listeners[lkey] = (address, started)
 
     async def _listen(
         self, key: tuple[str, str], ip: str, port: int, port_name: str
@@ -163,9 +174,10 @@ class ServiceProxy:
                     w.close()
 
     async def close(self) -> None:
-        for ip, server in self.listeners.values():
+        for address, server in self.listeners.values():
             server.close()
-            self.network.remove_service_ip(ip)
+            if address != self.network.gateway:
+                self.network.remove_service_ip(address)
         self.listeners.clear()
         for task in list(self._conns):
             task.cancel()
