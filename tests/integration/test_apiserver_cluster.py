@@ -76,7 +76,18 @@ def test_logs_and_exec_through_the_api(cluster: EmbeddedCluster) -> None:
     ws.run_forever(timeout=20)
     assert ws.read_stdout() == "out\n"
     assert ws.read_stderr() == "err\n"
-    assert ws.returncode == 3
+    assert json.loads(ws.read_channel(3)) == {
+        "metadata": {},
+        "status": "Failure",
+        "message": "command terminated with non-zero exit code: "
+        "error executing command [sh -c echo out; echo err >&2; exit 3], exit code 3",
+        "reason": "NonZeroExitCode",
+        "details": {"causes": [{"reason": "ExitCode", "message": "3"}]},
+    }
+    ok = stream(core.connect_get_namespaced_pod_exec, "io", "default", command=["true"],
+                stdout=True, stderr=True, stdin=False, tty=False, _preload_content=False)  # fmt: skip
+    ok.run_forever(timeout=20)
+    assert ok.returncode == 0
     # v5.channel.k8s.io (kubectl): stdin with close, and kubectl's exit code
     done = subprocess.run([KUBECTL, "--kubeconfig", str(cluster.kubeconfig), "exec", "-i", "io", "--", "cat"],
                           input="piped\n", capture_output=True, text=True, timeout=60)  # fmt: skip
