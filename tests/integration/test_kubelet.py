@@ -219,6 +219,7 @@ def test_two_pods_listen_on_the_same_port_and_reach_each_other_by_service(
             "spec": {"selector": {"app": "web-b"}, "ports": [{"port": 80, "targetPort": "http"}]},
         },
     )
+    wait_for(lambda: (core.read_namespaced_endpoints("web-b", ns).subsets or [None])[0], 30, "endpoints")
     fetch = "import urllib.request; print(urllib.request.urlopen('http://web-b/', timeout=5).read().decode())"
     core.create_namespaced_pod(
         ns, pod("client", ["sh", "-c", f'sleep 1; python3 -c "{fetch}"'], restartPolicy="OnFailure")
@@ -339,7 +340,11 @@ def test_graceful_deletion_and_teardown_leave_nothing(tmp_path: Path) -> None:
         assert time.monotonic() - t0 < 20  # SIGTERM was honoured, not the 30s grace period
         assert ("Normal", "Killing", "Stopping container main") in events(core, "default", "sleeper")
         assert len(_our_netns(bridge)) == 1
+        core.delete_namespaced_pod("stays", "default")  # sleep ignores SIGTERM: a 30s graceful stop begins
+        time.sleep(0.5)
         api.close()
+        t0 = time.monotonic()
+    assert time.monotonic() - t0 < 15  # node shutdown kills at once, it does not wait out grace periods
     assert _our_netns(bridge) == []
     assert not Path("/sys/class/net", bridge).exists()
     assert str(data_dir) not in Path("/proc/self/mountinfo").read_text()

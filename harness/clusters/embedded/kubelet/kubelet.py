@@ -33,6 +33,8 @@ from .scheduler import Scheduler
 from .service_proxy import ServiceProxy
 
 log = logging.getLogger(__name__)
+#: how long stop() waits for pod workers to kill their pods before doing it itself
+STOP_TIMEOUT = 10.0
 
 
 def network_from_config(config: ClusterConfig) -> ClusterNetwork:
@@ -138,8 +140,7 @@ class Kubelet:
                 self.workers.pop(uid, None)
                 if worker.task is not None and not worker.task.done():
                     worker.task.cancel()  # force-deleted: kill at once, as a kubelet does for orphans
-                    with contextlib.suppress(BaseException):
-                        await worker.task
+                    await asyncio.wait({worker.task})
                 shutil.rmtree(worker.dir, ignore_errors=True)
             return
         if worker is not None:
@@ -162,18 +163,21 @@ class Kubelet:
     async def stop(self) -> None:
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(BaseException):
-                await task
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=STOP_TIMEOUT)
         self._tasks.clear()
         workers = list(self.workers.values())
-        for worker in workers:
-            if worker.task is not None:
-                worker.task.cancel()
-        for worker in workers:
-            if worker.task is not None:
-                with contextlib.suppress(BaseException):
-                    await worker.task
+        tasks = [w.task for w in workers if w.task is not None]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            _, stuck = await asyncio.wait(tasks, timeout=STOP_TIMEOUT)
+            for worker in workers:  # belt and braces: nothing of a pod may outlive the node
+                if worker.task in stuck:
+                    log.error(
+                        "pod worker %s/%s did not stop; killing its processes", worker.namespace, worker.name
+                    )
+                    await worker.kill_now()
         self.workers.clear()
         if self._proxy is not None:
             await self._proxy.close()

@@ -80,24 +80,27 @@ class PodWorker:
         return self.sandbox.ip if self.sandbox else None
 
     async def run(self) -> None:
+        """Run the pod until it is deleted. Cancellation (node shutdown) kills it at once.
+
+        ``asyncio.wait`` is used on the inner tasks, never ``await task`` under a suppress: that would
+        swallow this task's own cancellation and hang the node's shutdown.
+        """
         lifecycle = asyncio.create_task(self._lifecycle())
         deleting = asyncio.create_task(self.deleting.wait())
         try:
             await asyncio.wait({lifecycle, deleting}, return_when=asyncio.FIRST_COMPLETED)
-            if not self.deleting.is_set():
-                with contextlib.suppress(asyncio.CancelledError):
-                    await lifecycle
+            if lifecycle.done() and not self.deleting.is_set():
+                if not lifecycle.cancelled() and lifecycle.exception() is not None:
+                    log.error("pod %s/%s failed: %r", self.namespace, self.name, lifecycle.exception())
                 await self._release_sandbox()  # a finished pod keeps its status but not its IP
-                await self.deleting.wait()
+                await asyncio.wait({deleting})
             lifecycle.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await lifecycle
+            await asyncio.wait({lifecycle})
             await self._stop_all(self._grace_seconds())
             await self._release_sandbox()
             await self._finish_deletion()
         except asyncio.CancelledError:
             lifecycle.cancel()
-            deleting.cancel()
             await asyncio.shield(self.kill_now())
             raise
         except Exception:
