@@ -86,6 +86,16 @@ def _import_parts() -> tuple[Any, Any, Any]:
     return ClusterNetwork, Kubelet, run_controllers
 
 
+def _log_tasks() -> None:
+    """`kill -USR2 <pid>`: log every asyncio task's stack (where a hung shutdown waits)."""
+    import io
+
+    for task in asyncio.all_tasks():
+        buf = io.StringIO()
+        task.print_stack(file=buf)
+        log.warning("task %s:\n%s", task.get_name(), buf.getvalue())
+
+
 async def serve(data_dir: Path) -> None:
     """Run the whole cluster until SIGTERM/SIGINT."""
     from .apiserver.registry import Registry
@@ -113,6 +123,7 @@ async def serve(data_dir: Path) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    loop.add_signal_handler(signal.SIGUSR2, _log_tasks)
     network = server = kubelet = store = None
     tasks: list[asyncio.Task[None]] = []
     try:
