@@ -162,3 +162,21 @@ def test_proxy_listens_on_cluster_ip_and_node_ports_and_picks_named_endpoints() 
     assert endpoint_targets(endpoints, "api") == [("10.213.1.5", 8001), ("10.213.1.6", 8001)]
     assert endpoint_targets(endpoints, "http") == [("10.213.1.5", 8000), ("10.213.1.6", 8000)]
     assert endpoint_targets(None, "") == []
+
+
+def test_only_claims_of_dead_clusters_without_data_dir_are_abandoned(tmp_path: Path) -> None:
+    import subprocess
+
+    from harness.clusters.embedded.kubelet.host import process_start_time
+    from harness.clusters.embedded.kubelet.network import _abandoned
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    me = {"pid": os.getpid(), "pid_start": process_start_time(os.getpid())}
+    gone = str(tmp_path / "deleted")
+    assert _abandoned({"pid": dead.pid, "pid_start": 1, "data_dir": gone})
+    assert not _abandoned({**me, "data_dir": gone})  # owner alive
+    assert not _abandoned(
+        {"pid": dead.pid, "pid_start": 1, "data_dir": str(tmp_path)}
+    )  # `up` there cleans it
+    assert not _abandoned({"data_dir": gone})  # no owner recorded: not ours to judge

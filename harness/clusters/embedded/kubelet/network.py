@@ -11,13 +11,16 @@ Subnets and bridge names are chosen under a host-wide lock and claimed with a fi
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
+import os
 import secrets
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 
-from .host import host_ipv4_networks, host_lock, link_exists, require_root, run_ip
+from .host import host_ipv4_networks, host_lock, link_exists, process_start_time, require_root, run_ip
 from .records import HostRecords
 
 #: Where pod and service /24s are taken from; avoids kind/kubeadm defaults (10.244/16, 10.96/12).
@@ -38,8 +41,45 @@ def _claimed_networks() -> list[ipaddress.IPv4Network]:
         if not link_exists(data.get("bridge", "")):
             claim.unlink(missing_ok=True)
             continue
+        if _abandoned(data):
+            _reap(data)
+            claim.unlink(missing_ok=True)
+            continue
         nets += [ipaddress.IPv4Network(data["pod_cidr"]), ipaddress.IPv4Network(data["service_cidr"])]
     return nets
+
+
+def _abandoned(claim: dict) -> bool:
+    """A claim nobody can ever clean up: its cluster process is dead and its data dir is gone.
+
+    (While the data dir exists, only an ``up`` on that dir cleans its leftovers, from its records.)
+    """
+    owner, start = claim.get("pid"), claim.get("pid_start")
+    if owner is None or Path(claim.get("data_dir", "")).exists():
+        return False
+    return process_start_time(int(owner)) != start
+
+
+def _reap(claim: dict) -> None:
+    """Remove an abandoned cluster's bridge and pod netns (named ``<bridge>-*``); its processes died
+    with their data dir's owner or are shims of that data dir."""
+    bridge, data_dir = claim["bridge"], claim["data_dir"]
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if any(arg.endswith(b"container_init.py") for arg in cmdline) and any(
+                arg.startswith(f"{data_dir}/".encode()) for arg in cmdline
+            ):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(int(proc.name), signal.SIGKILL)
+    netns_dir = Path("/run/netns")
+    for ns in netns_dir.iterdir() if netns_dir.exists() else []:
+        if ns.name.startswith(f"{bridge}-"):
+            run_ip("netns", "del", ns.name, check=False)
+    run_ip("link", "del", bridge, check=False)
 
 
 def _is_free(net: ipaddress.IPv4Network, taken: list[ipaddress.IPv4Network]) -> bool:
@@ -98,6 +138,8 @@ class ClusterNetwork:
                         "pod_cidr": str(pod),
                         "service_cidr": str(svc),
                         "data_dir": str(data_dir),
+                        "pid": os.getpid(),
+                        "pid_start": process_start_time(os.getpid()),
                     }
                 )
             )
