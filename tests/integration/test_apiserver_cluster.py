@@ -134,7 +134,9 @@ def test_port_forward_to_a_pod(cluster: EmbeddedCluster) -> None:
         sock.settimeout(5)
         try:
             sock.sendall(b"GET / HTTP/1.0\r\n\r\n")
-            reply = sock.recv(1024)
+            reply = b""
+            while chunk := sock.recv(65536):  # HTTP/1.0: the server closes, and the stream with it
+                reply += chunk
         except OSError:
             reply = b""
         finally:

@@ -230,6 +230,12 @@ async def serve_portforward(
             continue
         writers[2 * i] = writer
         pumps.append(asyncio.create_task(_pump(reader, ws, 2 * i, True)))
+    async def close_when_done() -> None:
+        # one connection per port and websocket: when the pod side has closed them all, so does the stream
+        await asyncio.gather(*pumps, return_exceptions=True)
+        await ws.close()
+
+    closer = asyncio.create_task(close_when_done()) if pumps else None
     try:
         async for msg in ws:
             if msg.type != WSMsgType.BINARY or not msg.data:
@@ -241,6 +247,8 @@ async def serve_portforward(
                 with contextlib.suppress(ConnectionResetError, BrokenPipeError):
                     await writer.drain()
     finally:
+        if closer is not None:
+            closer.cancel()
         for w in writers.values():
             w.close()
         for p in pumps:
