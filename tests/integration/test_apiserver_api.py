@@ -482,3 +482,20 @@ def test_unreadable_body_media_type_is_415(server: Standalone, ns: str) -> None:
             "the body of the request was in an unknown format - accepted media types include: "
             "application/json, application/yaml, application/vnd.kubernetes.protobuf"
         )
+
+
+def test_secret_string_data_is_folded_into_data(server: Standalone, ns: str) -> None:
+    with http_client(server.kubeconfig) as c:
+        base = f"/api/v1/namespaces/{ns}/secrets"
+        made = c.post(
+            base, json={"metadata": {"name": "s"}, "data": {"a": "YQ=="}, "stringData": {"b": "bee"}}
+        )
+        assert made.status_code == 201, made.text
+        assert made.json()["data"] == {"a": "YQ==", "b": "YmVl"}
+        assert "stringData" not in made.json()
+        assert made.json()["type"] == "Opaque"
+        bad = c.post(base, json={"metadata": {"name": "t"}, "data": {"a": "not base64!"}})
+        assert bad.status_code == 400
+        assert bad.json()["message"].startswith(
+            'Secret in version "v1" cannot be handled as a Secret: illegal base64'
+        )

@@ -6,6 +6,7 @@ Clients compare what they read back with what real clusters return (e.g. KubeSpa
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from typing import Any
 
@@ -93,7 +94,14 @@ def namespace(obj: Obj) -> None:
 
 
 def secret(obj: Obj) -> None:
+    """Type Opaque by default; ``stringData`` is folded into ``data`` (base64) and dropped, as real does."""
     obj.setdefault("type", "Opaque")
+    string_data = obj.pop("stringData", None)
+    if isinstance(string_data, dict) and string_data:
+        data = obj.get("data") or {}
+        for key, value in string_data.items():
+            data[key] = base64.b64encode(str(value).encode()).decode()
+        obj["data"] = data
 
 
 def service(obj: Obj) -> None:

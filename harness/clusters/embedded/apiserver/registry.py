@@ -703,6 +703,15 @@ def decode(info: Resource, obj: Obj, field_validation: str | None) -> None:
 
     if field_validation is None:
         return
+    if info.plural == "secrets":
+        for value in (obj.get("data") or {}).values():
+            try:
+                base64.b64decode(str(value), validate=True)
+            except ValueError:
+                raise errors.bad_request(
+                    'Secret in version "v1" cannot be handled as a Secret: '
+                    f"illegal base64 data at input byte {_bad_base64_offset(str(value))}"
+                ) from None
     unknown = unknown_fields(info, obj)
     if not unknown:
         return
@@ -717,6 +726,15 @@ def decode(info: Resource, obj: Obj, field_validation: str | None) -> None:
         if warnings is not None:
             warnings += [f'unknown field "{field_path(p)}"' for p in unknown]
     prune(obj, unknown)
+
+
+def _bad_base64_offset(value: str) -> int:
+    """Where Go's base64 decoder gives up (first byte outside the alphabet, or the length)."""
+    alphabet = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+    for i, ch in enumerate(value):
+        if ch not in alphabet and ch != "=":
+            return i
+    return len(value) - len(value) % 4 if len(value) % 4 else len(value)
 
 
 def encode_secret_data(data: dict[str, bytes]) -> dict[str, str]:
