@@ -282,3 +282,28 @@ def test_pod_status_conditions_follow_container_readiness() -> None:
     assert status["containerStatuses"][1]["state"] == {"waiting": {"reason": "ContainerCreating"}}
     ready.set_terminated(0, "s", "f")
     assert ready.to_status()["state"]["terminated"]["reason"] == "Completed"
+
+
+def test_node_selector_and_required_affinity_decide_schedulability() -> None:
+    from harness.clusters.embedded.kubelet.scheduler import node_matches
+
+    labels = {"kubernetes.io/hostname": "embedded-node", "kubernetes.io/os": "linux"}
+    assert node_matches(_pod(), labels)
+    assert node_matches(_pod(nodeSelector={"kubernetes.io/os": "linux"}), labels)
+    assert not node_matches(_pod(nodeSelector={"hub.jupyter.org/node-purpose": "user"}), labels)
+
+    def affinity(*terms: Obj) -> Obj:
+        return {
+            "nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": list(terms)}
+            }
+        }
+
+    no = {"matchExpressions": [{"key": "hub.jupyter.org/node-purpose", "operator": "In", "values": ["user"]}]}
+    yes = {"matchExpressions": [{"key": "kubernetes.io/os", "operator": "Exists"}]}
+    assert not node_matches(_pod(affinity=affinity(no)), labels)
+    assert node_matches(_pod(affinity=affinity(no, yes)), labels)  # terms are ORed
+    preferred = {
+        "nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 1, "preference": no}]}
+    }
+    assert node_matches(_pod(affinity=preferred), labels)

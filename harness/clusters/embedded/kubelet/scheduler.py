@@ -37,6 +37,48 @@ class WaitingForVolume(Exception):
     """A WaitForFirstConsumer claim is being provisioned: retry quietly."""
 
 
+def _expression_matches(expr: Obj, labels: dict[str, str]) -> bool:
+    key, op, values = expr.get("key", ""), expr.get("operator", ""), expr.get("values") or []
+    if op == "In":
+        return key in labels and labels[key] in values
+    if op == "NotIn":
+        return key not in labels or labels[key] not in values
+    if op == "Exists":
+        return key in labels
+    if op == "DoesNotExist":
+        return key not in labels
+    if op in ("Gt", "Lt") and key in labels and values:
+        try:
+            have, want = int(labels[key]), int(values[0])
+        except ValueError:
+            return False
+        return have > want if op == "Gt" else have < want
+    return False
+
+
+def node_matches(pod: Obj, labels: dict[str, str]) -> bool:
+    """True when ``nodeSelector`` and requiredDuringSchedulingIgnoredDuringExecution both accept the node."""
+    spec = pod.get("spec") or {}
+    if any(labels.get(k) != v for k, v in (spec.get("nodeSelector") or {}).items()):
+        return False
+    required = ((spec.get("affinity") or {}).get("nodeAffinity") or {}).get(
+        "requiredDuringSchedulingIgnoredDuringExecution"
+    ) or {}
+    terms = required.get("nodeSelectorTerms") or []
+    if not terms:
+        return True
+    # terms are ORed; a term's expressions are ANDed (matchFields on metadata.name is honoured too)
+    for term in terms:
+        exprs = term.get("matchExpressions") or []
+        fields = term.get("matchFields") or []
+        if all(_expression_matches(e, labels) for e in exprs) and all(
+            _expression_matches(f, {"metadata.name": labels.get("kubernetes.io/hostname", "")})
+            for f in fields
+        ):
+            return True
+    return False
+
+
 class Scheduler:
     def __init__(self, registry: RegistryLike, node_name: str) -> None:
         self.registry = registry
@@ -88,6 +130,7 @@ class Scheduler:
 
     async def _try(self, uid: str, pod: Obj) -> None:
         try:
+            await self.check_node_selection(pod)
             await self.check_volumes(pod)
             await self.bind(pod)
             self.pending.pop(uid, None)
@@ -101,6 +144,15 @@ class Scheduler:
                 self.pending.pop(uid, None)
             else:
                 log.warning("scheduling %s failed: %s", pod["metadata"]["name"], exc)
+
+    async def check_node_selection(self, pod: Obj) -> None:
+        """nodeSelector and required node affinity against the node's labels (NodeAffinity plugin)."""
+        node = await get_or_none(self.registry, "nodes", None, self.node_name)
+        labels = ((node or {}).get("metadata") or {}).get("labels") or {}
+        if not node_matches(pod, labels):
+            raise Unschedulable(
+                "Unschedulable", "0/1 nodes are available: 1 node(s) didn't match node selector."
+            )
 
     async def check_volumes(self, pod: Obj) -> None:
         namespace = pod["metadata"]["namespace"]
