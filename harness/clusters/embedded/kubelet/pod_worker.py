@@ -482,6 +482,14 @@ class PodWorker:
                 field_path=f"spec.containers{{{name}}}",
             )
         await asyncio.gather(*(proc.stop(grace) for _, proc in running), return_exceptions=True)
+        # the final status a kubelet reports before the object goes: containers terminated, not ready
+        records = {r.name: r for r in self.init + self.containers}
+        for name, proc in running:
+            record = records.get(name)
+            if record is not None and proc.exit_code is not None:
+                record.set_terminated(proc.exit_code, proc.started_at, proc.finished_at)
+        if running:
+            await self.push_status()
 
     # ------------------------------------------------------------------ status
     async def push_status(self) -> None:
