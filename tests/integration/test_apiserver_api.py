@@ -499,3 +499,11 @@ def test_secret_string_data_is_folded_into_data(server: Standalone, ns: str) -> 
         assert bad.json()["message"].startswith(
             'Secret in version "v1" cannot be handled as a Secret: illegal base64'
         )
+
+
+def test_create_discards_client_status(server: Standalone, ns: str) -> None:
+    with http_client(server.kubeconfig) as c:
+        pod = {"metadata": {"name": "st"}, "spec": {"containers": [{"name": "c", "image": "i"}]},
+               "status": {"phase": "Running", "podIP": "1.2.3.4"}}  # fmt: skip
+        made = c.post(f"/api/v1/namespaces/{ns}/pods", json=pod).json()
+        assert made["status"] == {"phase": "Pending", "qosClass": "BestEffort"}

@@ -168,3 +168,16 @@ def apply_defaults(resource: str, obj: Obj) -> None:
     fn = DEFAULTERS.get(resource)
     if fn is not None:
         fn(obj)
+
+
+#: types whose create strategy discards the status a client sends (it is written via /status later)
+_STATUS_RESET = frozenset(
+    {"pods", "persistentvolumeclaims", "persistentvolumes", "deployments", "replicasets", "services"}
+)
+
+
+def prepare_for_create(resource: str, obj: Obj) -> None:
+    """``PrepareForCreate`` of the real strategies: a new object starts with an empty status."""
+    if resource in _STATUS_RESET:
+        # the Go zero value as JSON: ReplicaSetStatus.replicas has no omitempty
+        obj["status"] = {"replicas": 0} if resource == "replicasets" else {}

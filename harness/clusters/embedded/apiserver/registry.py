@@ -16,7 +16,7 @@ from .. import validation
 from ..config import ClusterConfig
 from ..store import Event, Store, Watcher
 from . import admission, errors
-from .defaults import apply_defaults
+from .defaults import apply_defaults, prepare_for_create
 from .meta import clone, generate_name, later, md, new_uid, now
 from .patch import apply_patch
 from .podio import PodIO
@@ -301,6 +301,7 @@ class Registry:
             meta.pop(k, None)
         # order of a real create: defaulting, mutating admission (which sees the requested name, "" with
         # generateName), then BeforeCreate generates the name, then validation
+        prepare_for_create(resource, obj)
         apply_defaults(resource, obj)
         if info.namespaced:
             admission.namespace_lifecycle(self.store, resource, ns, meta.get("name") or "")
