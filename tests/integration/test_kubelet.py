@@ -219,7 +219,7 @@ def test_two_pods_listen_on_the_same_port_and_reach_each_other_by_service(
             "spec": {"selector": {"app": "web-b"}, "ports": [{"port": 80, "targetPort": "http"}]},
         },
     )
-    wait_for(lambda: (core.read_namespaced_endpoints("web-b", ns).subsets or [None])[0], 30, "endpoints")
+    wait_for(lambda: core.read_namespaced_endpoints("web-b", ns).subsets, 30, "endpoints")
     fetch = "import urllib.request; print(urllib.request.urlopen('http://web-b/', timeout=5).read().decode())"
     core.create_namespaced_pod(
         ns, pod("client", ["sh", "-c", f'sleep 1; python3 -c "{fetch}"'], restartPolicy="OnFailure")
@@ -413,3 +413,37 @@ def test_liveness_failure_restarts_and_readiness_gates_ready(core: client.CoreV1
     p = core.read_namespaced_pod("probed", ns)
     assert not p.status.container_statuses[0].ready
     assert {c.type: c.status for c in p.status.conditions}["Ready"] == "False"
+
+
+def test_init_containers_downward_env_and_failed_mount_until_the_configmap_exists(
+    core: client.CoreV1Api, ns: str
+) -> None:
+    spec = pod(
+        "staged",
+        ["sh", "-c", 'cat /work/from-init /etc/cfg/greeting; echo " $MY_IP"; exec sleep 300'],
+        volumes=[{"name": "work", "emptyDir": {}}, {"name": "cfg", "configMap": {"name": "later"}}],
+        initContainers=[
+            {
+                "name": "prepare",
+                "image": "harness.local/test:1",
+                "command": ["sh", "-c", "printf 'init ' > /work/from-init"],
+                "volumeMounts": [{"name": "work", "mountPath": "/work"}],
+            }
+        ],
+        container={
+            "volumeMounts": [
+                {"name": "work", "mountPath": "/work"},
+                {"name": "cfg", "mountPath": "/etc/cfg"},
+            ],
+            "env": [{"name": "MY_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}],
+        },
+    )
+    core.create_namespaced_pod(ns, spec)
+    message = 'MountVolume.SetUp failed for volume "cfg" : configmap "later" not found'
+    wait_for(lambda: ("Warning", "FailedMount", message) in events(core, ns, "staged"), 30, "FailedMount")
+    assert core.read_namespaced_pod("staged", ns).status.phase == "Pending"
+    core.create_namespaced_config_map(ns, {"metadata": {"name": "later"}, "data": {"greeting": "hello"}})
+    p = running(core, ns, "staged")
+    assert p.status.init_container_statuses[0].state.terminated.exit_code == 0
+    wait_for(lambda: core.read_namespaced_pod_log("staged", ns), 10, "log")
+    assert core.read_namespaced_pod_log("staged", ns) == f"init hello {p.status.pod_ip}\n"
