@@ -279,9 +279,17 @@ class HubClient:
         return prefix + (f"{quote(server, safe='')}/" if server else "")
 
     def put_file(self, user: str, server: str, path: str, content: str, user_token: str) -> None:
-        url = self.user_url(user, server) + "api/contents/" + quote(path)
+        """Save a text file; missing parent directories are created first (the API does not)."""
+        headers = {"Authorization": f"token {user_token}"}
+        base = self.user_url(user, server) + "api/contents/"
+        parts = [p for p in path.split("/") if p]
+        for depth in range(1, len(parts)):
+            directory = "/".join(parts[:depth])
+            self.retrying(
+                "PUT", base + quote(directory), ok=(200, 201), json={"type": "directory"}, headers=headers
+            )
         body = {"type": "file", "format": "text", "content": content}
-        self.retrying("PUT", url, ok=(200, 201), json=body, headers={"Authorization": f"token {user_token}"})
+        self.retrying("PUT", base + quote(path), ok=(200, 201), json=body, headers=headers)
 
     def get_file(self, user: str, server: str, path: str, user_token: str) -> str | None:
         """File content through the user's server, or None when it does not exist (404)."""

@@ -103,3 +103,19 @@ def test_contents_use_the_user_token_and_server_prefix() -> None:
         assert hub.get_file("alice", "work", "dir/a b.txt", "usertok") == "hi\n"
     assert seen["path"].startswith("/user/alice/work/api/contents/dir/a%20b.txt")
     assert seen["auth"] == "token usertok"
+
+
+def test_put_file_creates_parent_directories_first() -> None:
+    seen = []
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        seen.append((req.url.raw_path.decode(), json.loads(req.content)["type"]))
+        return httpx.Response(201, json={})
+
+    with _client(handler) as hub:
+        hub.put_file("alice", "", "a/b/c.txt", "x", "usertok")
+    assert seen == [
+        ("/user/alice/api/contents/a", "directory"),
+        ("/user/alice/api/contents/a/b", "directory"),
+        ("/user/alice/api/contents/a/b/c.txt", "file"),
+    ]
