@@ -147,3 +147,13 @@ def test_port_forward_to_a_pod(cluster: EmbeddedCluster) -> None:
         time.sleep(0.5)  # the server may not listen yet
     assert reply.startswith(b"HTTP/1.0 200"), reply
     core.delete_namespaced_pod("web", "default", grace_period_seconds=0)
+
+
+def test_stop_that_has_to_kill_still_removes_host_leftovers(tmp_path: Path) -> None:
+    cluster = EmbeddedCluster(tmp_path / "killed", stop_timeout=0.01)
+    cluster.start()
+    bridge = json.loads(cluster.config.cluster_json.read_text())["bridge"]
+    assert bridge in subprocess.run(["ip", "link"], capture_output=True, text=True).stdout
+    cluster.stop()  # SIGTERM, no time to finish: SIGKILL, then the recorded host resources are removed
+    assert bridge not in subprocess.run(["ip", "link"], capture_output=True, text=True).stdout
+    assert not cluster.config.pid_file.exists()

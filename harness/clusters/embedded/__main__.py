@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from .cluster import EmbeddedCluster, main_up, read_pid, readyz, stop_process
+from .cluster import EmbeddedCluster, cleanup_after_kill, main_up, read_pid, readyz, stop_process
 from .config import ClusterConfig
 
 
@@ -35,8 +35,11 @@ def main(argv: list[str] | None = None) -> int:
         if pid is None:
             print("not running")
             return 0
-        stop_process(pid, args.timeout)
-        print(f"stopped pid {pid}")
+        if stop_process(pid, args.timeout):
+            cleanup_after_kill(config)
+            print(f"killed pid {pid} after {args.timeout:.0f}s; removed its leftovers")
+        else:
+            print(f"stopped pid {pid}")
         return 0
     ready = pid is not None and config.kubeconfig.exists() and readyz(config.kubeconfig)
     info = {"running": pid is not None, "pid": pid, "ready": ready, "kubeconfig": str(config.kubeconfig)}

@@ -211,8 +211,8 @@ def readyz(kubeconfig: Path, timeout: float = 2.0) -> bool:
         return False
 
 
-def stop_process(pid: int, timeout: float = 30.0) -> None:
-    """SIGTERM, wait up to ``timeout`` for the process to go, then SIGKILL."""
+def stop_process(pid: int, timeout: float = 30.0) -> bool:
+    """SIGTERM, wait up to ``timeout`` for the process to go, then SIGKILL; True when it had to be killed."""
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
@@ -220,10 +220,24 @@ def stop_process(pid: int, timeout: float = 30.0) -> None:
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
-            return
+            return False
         time.sleep(0.1)
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
+    return True
+
+
+def cleanup_after_kill(config: ClusterConfig) -> None:
+    """A killed cluster process could not undo its host changes: remove what it recorded under run/."""
+    try:
+        from .kubelet.records import HostRecords
+    except ImportError as e:
+        log.error("cannot clean up after a killed cluster (%s); the next `up` on %s will", e, config.data_dir)
+        return
+    removed = HostRecords(config.data_dir).cleanup()
+    log.warning("cluster process was killed; removed its leftovers: %s", ", ".join(removed) or "nothing")
+    with contextlib.suppress(OSError):
+        config.pid_file.unlink()
 
 
 class EmbeddedCluster:
@@ -299,6 +313,7 @@ class EmbeddedCluster:
             except subprocess.TimeoutExpired:
                 self._proc.kill()
                 self._proc.wait(timeout=10)
+                cleanup_after_kill(self.config)
         self._proc = None
 
     def __enter__(self) -> EmbeddedCluster:
