@@ -8,7 +8,7 @@ import os
 import pty
 import sys
 import tempfile
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from .runtime import SHIM
 
@@ -22,7 +22,8 @@ class ExecError(Exception):
 
 async def start_exec(
     worker: PodWorker, container: str, command: list[str], *, stdin: bool, tty: bool
-) -> asyncio.subprocess.Process:
+) -> asyncio.subprocess.Process | PtyExec:
+    """Start ``command`` in the container; a TTY exec gets a pty whose master is stdin and stdout."""
     proc = worker.procs.get(container)
     launch = worker.launches.get(container)
     if proc is None or not proc.running or proc.pid1 is None or launch is None:
@@ -53,7 +54,7 @@ async def start_exec(
             start_new_session=True,
         )
         os.close(slave)
-        return _attach_pty(sub, master)
+        return await PtyExec.attach(sub, master)
     sub = await asyncio.create_subprocess_exec(
         sys.executable,
         str(SHIM),
@@ -69,32 +70,46 @@ async def start_exec(
     return sub
 
 
-def _attach_pty(sub: asyncio.subprocess.Process, master: int) -> asyncio.subprocess.Process:
-    """Expose the pty master as the process's stdout (and stdin) streams; stderr is merged (TTY)."""
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    read_fh = os.fdopen(master, "rb", buffering=0)
-    write_fh = os.fdopen(os.dup(master), "wb", buffering=0)
+class PtyExec:
+    """A TTY exec session (the ``ExecProcess`` shape): stdout reads the pty master, stdin writes it,
+    stderr is merged into stdout as on a real TTY."""
 
-    async def connect() -> None:
-        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), read_fh)
+    def __init__(self, sub: asyncio.subprocess.Process, master: int, reader: asyncio.StreamReader) -> None:
+        self.sub = sub
+        self.master = master
+        self.stdout: asyncio.StreamReader | None = reader
+        self.stderr: asyncio.StreamReader | None = None
+        # duck-typed StreamWriter (write/drain/close/write_eof): all the API's exec stream uses
+        self.stdin: Any = _PtyWriter(os.fdopen(os.dup(master), "wb", buffering=0))
 
-    sub.stdout = reader
-    sub.stderr = None
-    sub._jhsc_connect = asyncio.ensure_future(connect())  # type: ignore[attr-defined]
-    sub._jhsc_pty = master  # type: ignore[attr-defined]
-    sub.stdin = _PtyWriter(write_fh)  # type: ignore[assignment]
-    return sub
+    @classmethod
+    async def attach(cls, sub: asyncio.subprocess.Process, master: int) -> PtyExec:
+        loop = asyncio.get_running_loop()
+        reader = asyncio.StreamReader()
+        await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(master, "rb", buffering=0)
+        )
+        return cls(sub, master, reader)
+
+    @property
+    def returncode(self) -> int | None:
+        return self.sub.returncode
+
+    async def wait(self) -> int:
+        return await self.sub.wait()
+
+    def kill(self) -> None:
+        self.sub.kill()
 
 
 class _PtyWriter:
     """Minimal StreamWriter stand-in over the pty master (write/drain/close)."""
 
-    def __init__(self, fh: object) -> None:
+    def __init__(self, fh: BinaryIO) -> None:
         self.fh = fh
 
     def write(self, data: bytes) -> None:
-        self.fh.write(data)  # type: ignore[attr-defined]
+        self.fh.write(data)
 
     async def drain(self) -> None:
         return None
@@ -106,19 +121,20 @@ class _PtyWriter:
         return True
 
     def close(self) -> None:
-        self.fh.close()  # type: ignore[attr-defined]
+        self.fh.close()
 
     async def wait_closed(self) -> None:
         return None
 
     def is_closing(self) -> bool:
-        return bool(self.fh.closed)  # type: ignore[attr-defined]
+        return self.fh.closed
 
 
 def resize(process: object, width: int, height: int) -> None:
-    master = getattr(process, "_jhsc_pty", None)
-    if master is None:
+    """Channel 4 (resize) of a TTY exec: set the pty's window size; non-TTY sessions ignore it."""
+    if not isinstance(process, PtyExec):
         return
+    master = process.master
     import fcntl
     import struct
     import termios

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Callable
 
 from ..apiserver import errors
+from ..apiserver.podio import ExecProcess
 from . import exec as exec_mod
 from .logs import log_files, read_log
 from .pod_worker import PodWorker
@@ -61,7 +61,7 @@ class KubeletPodIO:
 
     async def exec(
         self, namespace: str, pod: str, container: str, command: list[str], *, stdin: bool, tty: bool
-    ) -> asyncio.subprocess.Process:
+    ) -> ExecProcess:
         worker = self._worker(namespace, pod)
         if worker.phase in ("Succeeded", "Failed"):
             raise errors.bad_request(

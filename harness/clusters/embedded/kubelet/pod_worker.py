@@ -462,6 +462,7 @@ class PodWorker:
         from .exec import start_exec  # local: exec.py needs the worker type only at run time
 
         proc = await start_exec(self, container, command, stdin=False, tty=False)
+        assert isinstance(proc, asyncio.subprocess.Process)  # no TTY: plain pipes
         try:
             out, err = await asyncio.wait_for(proc.communicate(), timeout)
         except asyncio.TimeoutError:

@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import BinaryIO
 
 from ..images import ImageEntry
 
@@ -142,7 +143,7 @@ class ContainerProcess:
         self.exit_code: int | None = None
         self.start_error: str | None = None
         self._pumps: list[asyncio.Task[None]] = []
-        self._log_fh: object = None
+        self._log_fh: BinaryIO | None = None
 
     @property
     def pid_file(self) -> Path:
@@ -194,7 +195,7 @@ class ContainerProcess:
         code = await self.proc.wait()
         await asyncio.gather(*self._pumps, return_exceptions=True)
         if self._log_fh is not None:
-            self._log_fh.close()  # type: ignore[attr-defined]
+            self._log_fh.close()
             self._log_fh = None
         if self.exit_code is None:
             self.exit_code = code if code >= 0 else 128 - code
@@ -232,9 +233,8 @@ class ContainerProcess:
             return await self.wait()
 
 
-async def _pump(stream: asyncio.StreamReader, name: str, log_fh: object) -> None:
-    write = log_fh.write  # type: ignore[attr-defined]
-    flush = log_fh.flush  # type: ignore[attr-defined]
+async def _pump(stream: asyncio.StreamReader, name: str, log_fh: BinaryIO) -> None:
+    write, flush = log_fh.write, log_fh.flush
     while True:
         try:
             line = await stream.readuntil(b"\n")
