@@ -77,3 +77,18 @@ def test_events_expire_after_the_ttl(tmp_path: Path) -> None:
     assert registry.expire_events(3600, now_ts=now) == 1
     assert store.get("events", "ns", "old") is None
     assert store.get("events", "ns", "fresh") is not None
+
+
+def test_dropped_watch_stream_unsubscribes(tmp_path: Path) -> None:
+    import gc
+
+    from harness.clusters.embedded.apiserver.registry import Registry
+    from harness.clusters.embedded.config import ClusterConfig
+
+    store = Store(tmp_path / "s.db")
+    registry = Registry(store, ClusterConfig(tmp_path))
+    stream = registry.watch("configmaps", "ns", resource_version=str(store.resource_version))
+    assert len(store._watchers) == 1
+    del stream
+    gc.collect()
+    assert len(store._watchers) == 0

@@ -122,6 +122,11 @@ class WatchStream:
     async def aclose(self) -> None:
         self.close()
 
+    def __del__(self) -> None:
+        # a caller that drops the stream without closing it (e.g. leaves `async for` on an exception)
+        # must not keep a subscription whose queue fills forever
+        self._watcher.close()
+
 
 class Registry:
     """See DESIGN.md "The internal API".  All methods run on the cluster's event loop."""
