@@ -24,6 +24,9 @@ from .apiserver import errors
 
 Obj = dict[str, Any]
 
+#: events a watcher may have pending before it is closed (its client then resumes or re-lists)
+MAX_PENDING = 10_000
+
 
 @dataclass(frozen=True)
 class Event:
@@ -45,6 +48,8 @@ class Watcher:
         self.resource = resource
         self.namespace = namespace
         self.queue: asyncio.Queue[Event] = asyncio.Queue()
+        #: set when the consumer fell too far behind and the subscription was dropped
+        self.overflowed = False
 
     def wants(self, event: Event) -> bool:
         return event.resource == self.resource and (
@@ -172,6 +177,11 @@ class Store:
         self._history.append(event)
         for w in list(self._watchers):
             if w.wants(event):
+                if w.queue.qsize() >= MAX_PENDING:
+                    # like kube-apiserver's cacher: an unresponsive watcher is closed, not buffered forever
+                    w.overflowed = True
+                    w.close()
+                    continue
                 w.queue.put_nowait(event)
         for listener in self._listeners:
             listener(event)

@@ -92,3 +92,22 @@ def test_dropped_watch_stream_unsubscribes(tmp_path: Path) -> None:
     del stream
     gc.collect()
     assert len(store._watchers) == 0
+
+
+def test_a_watcher_that_falls_behind_is_closed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.clusters.embedded import store as store_module
+    from harness.clusters.embedded.apiserver.registry import Registry
+    from harness.clusters.embedded.config import ClusterConfig
+
+    monkeypatch.setattr(store_module, "MAX_PENDING", 3)
+    store = Store(tmp_path / "s.db")
+    registry = Registry(store, ClusterConfig(tmp_path))
+
+    async def run() -> list[str]:
+        stream = registry.watch("configmaps", "ns", resource_version=str(store.resource_version))
+        for i in range(5):
+            store.put("configmaps", "ns", cm(f"c{i}"))
+        return [obj["metadata"]["name"] async for _, obj in stream]
+
+    assert asyncio.run(run()) == ["c0", "c1", "c2"]  # then the stream ends; the consumer resumes
+    assert store._watchers == set()

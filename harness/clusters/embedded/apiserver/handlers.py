@@ -15,6 +15,7 @@ from aiohttp import web
 from . import errors, streams, tables
 from .meta import md
 from .patch import PATCH_TYPES
+from .registry import WatchClosed
 from .routing import Target
 
 if TYPE_CHECKING:
@@ -313,8 +314,8 @@ async def serve_watch(request: web.Request, registry: Registry, target: Target) 
                 next_bookmark = min(loop.time() + 60, deadline - 2)
                 if next_bookmark <= loop.time():
                     next_bookmark = deadline + 1
-    except (ConnectionResetError, asyncio.CancelledError):
-        pass
+    except (ConnectionResetError, asyncio.CancelledError, WatchClosed):
+        pass  # client gone, or too slow: it resumes from its last resourceVersion as with a timeout
     finally:
         stream.close()
     with contextlib.suppress(ConnectionResetError, RuntimeError):

@@ -49,6 +49,10 @@ def resource_info(resource: str) -> Resource:
     return r
 
 
+class WatchClosed(Exception):
+    """The server ended the watch (the consumer was too slow); resume from the last resourceVersion."""
+
+
 class WatchStream:
     """Events of one watch as ``(type, object)``; iterate, or poll with a timeout via :meth:`next`."""
 
@@ -97,6 +101,8 @@ class WatchStream:
         deadline = None if timeout is None else loop.time() + timeout
         while True:
             remaining = None if deadline is None else max(0.0, deadline - loop.time())
+            if self._watcher.overflowed and self._watcher.queue.empty():
+                raise WatchClosed("watcher fell too far behind")
             try:
                 ev = await asyncio.wait_for(self._watcher.queue.get(), remaining)
             except asyncio.TimeoutError:
@@ -112,7 +118,10 @@ class WatchStream:
 
     async def __anext__(self) -> tuple[str, Obj]:
         while True:
-            ev = await self.next()
+            try:
+                ev = await self.next()
+            except WatchClosed:
+                raise StopAsyncIteration from None
             if ev is not None:
                 return ev
 
