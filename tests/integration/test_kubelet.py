@@ -447,3 +447,42 @@ def test_init_containers_downward_env_and_failed_mount_until_the_configmap_exist
     assert p.status.init_container_statuses[0].state.terminated.exit_code == 0
     wait_for(lambda: core.read_namespaced_pod_log("staged", ns), 10, "log")
     assert core.read_namespaced_pod_log("staged", ns) == f"init hello {p.status.pod_ip}\n"
+
+
+def test_post_start_and_pre_stop_hooks(core: client.CoreV1Api, ns: str, tmp_path: Path) -> None:
+    shared = tmp_path / "hooks"
+    shared.mkdir()
+    lifecycle = {
+        "postStart": {"exec": {"command": ["sh", "-c", "echo seeded > /data/seed"]}},
+        "preStop": {"exec": {"command": ["sh", "-c", "echo bye > /data/stopped"]}},
+    }
+    core.create_namespaced_pod(
+        ns,
+        pod(
+            "hooked",
+            ["sh", "-c", "exec sleep 300"],
+            volumes=[{"name": "data", "hostPath": {"path": str(shared), "type": "Directory"}}],
+            container={"volumeMounts": [{"name": "data", "mountPath": "/data"}], "lifecycle": lifecycle},
+            terminationGracePeriodSeconds=2,
+        ),
+    )
+    running(core, ns, "hooked")
+    assert (shared / "seed").read_text() == "seeded\n"
+    delete_and_wait(core, ns, "hooked", timeout=30)
+    assert (shared / "stopped").read_text() == "bye\n"
+    core.create_namespaced_pod(
+        ns,
+        pod(
+            "badhook",
+            ["sleep", "300"],
+            container={"lifecycle": {"postStart": {"exec": {"command": ["sh", "-c", "exit 7"]}}}},
+            terminationGracePeriodSeconds=1,
+        ),
+    )
+    wait_for(
+        lambda: any(
+            e[1] == "FailedPostStartHook" and "exited with 7" in e[2] for e in events(core, ns, "badhook")
+        ),
+        30,
+        "FailedPostStartHook",
+    )

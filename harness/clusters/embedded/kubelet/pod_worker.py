@@ -20,9 +20,10 @@ from .api import Obj, is_not_found
 from .container_spec import ContainerLaunch, build_launch
 from .context import NodeContext
 from .envvars import EnvError
+from .hooks import run_hook
 from .podfiles import passwd_and_group, render_hosts, render_resolv_conf, write_in_place
 from .podnet import PodNetwork
-from .probes import Prober
+from .probes import ExecFn, Prober
 from .recorder import emit
 from .runtime import ContainerProcess, ContainerStartError, now_rfc3339
 from .status import ContainerRecord, pod_status
@@ -31,6 +32,8 @@ from .volumes import VolumeError, VolumeManager
 log = logging.getLogger(__name__)
 #: how long a volume that cannot be mounted waits before the next attempt
 VOLUME_RETRY_SECONDS = 1.0
+#: postStart hooks have no timeout of their own on a real kubelet; this only bounds a stuck hook
+HOOK_TIMEOUT = 600.0
 #: a container that ran this long without failing gets its back-off reset
 BACKOFF_RESET_SECONDS = 600.0
 
@@ -279,7 +282,36 @@ class PodWorker:
             f"Started container {spec['name']}",
             field_path=self._field(spec),
         )
+        post_start = (spec.get("lifecycle") or {}).get("postStart")
+        if post_start:  # like the kubelet: the next container starts only after the hook returned
+            error = await run_hook(post_start, spec, self.pod_ip or "", self._exec_fn(spec), HOOK_TIMEOUT)
+            if error:
+                await emit(
+                    self.ctx.registry,
+                    self.pod,
+                    "FailedPostStartHook",
+                    error,
+                    type="Warning",
+                    field_path=self._field(spec),
+                )
+                await emit(
+                    self.ctx.registry,
+                    self.pod,
+                    "Killing",
+                    "FailedPostStartHook",
+                    field_path=self._field(spec),
+                )
+                await proc.stop(self._container_grace(spec))
         return proc
+
+    def _exec_fn(self, spec: Obj) -> ExecFn:
+        async def exec_fn(command: list[str], timeout: float) -> tuple[int, bytes]:
+            return await self.exec_capture(spec["name"], command, timeout)
+
+        return exec_fn
+
+    def _container_grace(self, spec: Obj) -> float:
+        return float(self.pod["spec"].get("terminationGracePeriodSeconds", 30))
 
     @staticmethod
     def _field(spec: Obj) -> str:
@@ -474,6 +506,9 @@ class PodWorker:
     # ------------------------------------------------------------------ stop
     async def _stop_all(self, grace: float) -> None:
         running = [(name, proc) for name, proc in self.procs.items() if proc.running]
+        started = time.monotonic()
+        await asyncio.gather(*(self._pre_stop(name, grace) for name, _ in running))
+        grace = max(grace - (time.monotonic() - started), 2.0)  # the kubelet grants 2s after a slow hook
         for name, _ in running:
             await emit(
                 self.ctx.registry,
@@ -491,6 +526,22 @@ class PodWorker:
                 record.set_terminated(proc.exit_code, proc.started_at, proc.finished_at)
         if running:
             await self.push_status()
+
+    async def _pre_stop(self, name: str, grace: float) -> None:
+        spec = next((c for c in self._all_container_specs() if c["name"] == name), None)
+        hook = ((spec or {}).get("lifecycle") or {}).get("preStop")
+        if spec is None or not hook:
+            return
+        error = await run_hook(hook, spec, self.pod_ip or "", self._exec_fn(spec), grace)
+        if error:
+            await emit(
+                self.ctx.registry,
+                self.pod,
+                "FailedPreStopHook",
+                error,
+                type="Warning",
+                field_path=self._field(spec),
+            )
 
     # ------------------------------------------------------------------ status
     async def push_status(self) -> None:
