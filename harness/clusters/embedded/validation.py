@@ -135,31 +135,26 @@ def not_supported(field: str, value: Any, supported: list[str]) -> FieldError:
 
 
 # ---- apimachinery string rules -----------------------------------------------------------------------------
-def dns1123_label(value: str) -> list[str]:
+def _length_and_format(value: str, max_len: int, fmt: str, message: str) -> list[str]:
+    """The two checks every apimachinery IsX function makes, in its order."""
     msgs = []
-    if len(value) > 63:
-        msgs.append(_max_len(63))
-    if not re.fullmatch(DNS1123_LABEL_FMT, value):
-        msgs.append(DNS1123_LABEL_MSG)
+    if len(value) > max_len:
+        msgs.append(_max_len(max_len))
+    if not re.fullmatch(fmt, value):
+        msgs.append(message)
     return msgs
+
+
+def dns1123_label(value: str) -> list[str]:
+    return _length_and_format(value, 63, DNS1123_LABEL_FMT, DNS1123_LABEL_MSG)
 
 
 def dns1123_subdomain(value: str) -> list[str]:
-    msgs = []
-    if len(value) > 253:
-        msgs.append(_max_len(253))
-    if not re.fullmatch(DNS1123_SUBDOMAIN_FMT, value):
-        msgs.append(DNS1123_SUBDOMAIN_MSG)
-    return msgs
+    return _length_and_format(value, 253, DNS1123_SUBDOMAIN_FMT, DNS1123_SUBDOMAIN_MSG)
 
 
 def dns1035_label(value: str) -> list[str]:
-    msgs = []
-    if len(value) > 63:
-        msgs.append(_max_len(63))
-    if not re.fullmatch(DNS1035_LABEL_FMT, value):
-        msgs.append(DNS1035_LABEL_MSG)
-    return msgs
+    return _length_and_format(value, 63, DNS1035_LABEL_FMT, DNS1035_LABEL_MSG)
 
 
 def path_segment_name(value: str) -> list[str]:
@@ -195,11 +190,7 @@ def qualified_name(value: str) -> list[str]:
 
 
 def _config_key(value: str) -> list[str]:
-    msgs = []
-    if len(value) > 253:
-        msgs.append(_max_len(253))
-    if not re.fullmatch(CONFIG_KEY_FMT, value):
-        msgs.append(CONFIG_KEY_MSG)
+    msgs = _length_and_format(value, 253, CONFIG_KEY_FMT, CONFIG_KEY_MSG)
     if value in (".", ".."):
         msgs.append(f"must not be '{value}'")
     elif value.startswith(".."):
@@ -208,12 +199,7 @@ def _config_key(value: str) -> list[str]:
 
 
 def label_value(value: str) -> list[str]:
-    msgs = []
-    if len(value) > 63:
-        msgs.append(_max_len(63))
-    if not re.fullmatch(LABEL_VALUE_FMT, value):
-        msgs.append(LABEL_VALUE_MSG)
-    return msgs
+    return _length_and_format(value, 63, LABEL_VALUE_FMT, LABEL_VALUE_MSG)
 
 
 # ---- object metadata ----------------------------------------------------------------------------------

@@ -115,24 +115,34 @@ def resource_list(group_version: str) -> Obj | None:
 
 
 # ---- OpenAPI v2 --------------------------------------------------------------------------------------------
-def _swaggerise(node: Any) -> Any:
-    if isinstance(node, dict):
-        out: Obj = {}
-        for k, v in node.items():
-            if k == "$ref" and isinstance(v, str):
-                out[k] = "#/definitions/" + re.sub(r"^.*#/\$defs/", "", v)
-            elif k == "type" and isinstance(v, list):
-                types = [t for t in v if t != "null"]
-                if len(types) == 1:
-                    out[k] = types[0]
-            elif k in ("oneOf", "anyOf") and isinstance(v, list) and len(v) == 2 and {"type": "null"} in v:
-                out.update(_swaggerise(next(x for x in v if x != {"type": "null"})))
-            else:
-                out[k] = _swaggerise(v)
-        return out
+def _convert(node: Any, ref_prefix: str, nullable: bool) -> Any:
+    """JSON-schema definitions as OpenAPI: refs under ``ref_prefix``; ``["x", "null"]`` types become ``x``
+    (plus ``nullable`` in OpenAPI 3; OpenAPI 2 has no way to say it)."""
     if isinstance(node, list):
-        return [_swaggerise(v) for v in node]
-    return node
+        return [_convert(v, ref_prefix, nullable) for v in node]
+    if not isinstance(node, dict):
+        return node
+    out: Obj = {}
+    for k, v in node.items():
+        if k == "$ref" and isinstance(v, str):
+            out[k] = ref_prefix + re.sub(r"^.*#/\$defs/", "", v)
+        elif k == "type" and isinstance(v, list):
+            types = [t for t in v if t != "null"]
+            if len(types) == 1:
+                out[k] = types[0]
+            if nullable and "null" in v:
+                out["nullable"] = True
+        elif (
+            not nullable
+            and k in ("oneOf", "anyOf")
+            and isinstance(v, list)
+            and len(v) == 2
+            and {"type": "null"} in v
+        ):
+            out.update(_convert(next(x for x in v if x != {"type": "null"}), ref_prefix, nullable))
+        else:
+            out[k] = _convert(v, ref_prefix, nullable)
+    return out
 
 
 @functools.lru_cache(maxsize=1)
@@ -140,26 +150,6 @@ def _definitions() -> Obj:
     from .schema import _ROOT
 
     return dict(json.loads(_ROOT.joinpath("_definitions.json").read_text())["$defs"])
-
-
-def _v3_ref(node: Any) -> Any:
-    if isinstance(node, dict):
-        out: Obj = {}
-        for k, v in node.items():
-            if k == "$ref" and isinstance(v, str):
-                out[k] = "#/components/schemas/" + re.sub(r"^.*#/\$defs/", "", v)
-            elif k == "type" and isinstance(v, list):
-                types = [t for t in v if t != "null"]
-                if len(types) == 1:
-                    out[k] = types[0]
-                if "null" in v:
-                    out["nullable"] = True
-            else:
-                out[k] = _v3_ref(v)
-        return out
-    if isinstance(node, list):
-        return [_v3_ref(v) for v in node]
-    return node
 
 
 _PATCH_PARAMS = [
@@ -197,7 +187,7 @@ def openapi_v3_bytes(group_version: str) -> bytes | None:
         "openapi": "3.0.0",
         "info": {"title": "Kubernetes", "version": KUBE_VERSION["gitVersion"]},
         "paths": _v3_paths(group_version),
-        "components": {"schemas": _v3_ref(_definitions())},
+        "components": {"schemas": _convert(_definitions(), "#/components/schemas/", nullable=True)},
     }
     return json.dumps(doc, separators=(",", ":")).encode()
 
@@ -222,6 +212,6 @@ def openapi_v2_bytes() -> bytes:
         "swagger": "2.0",
         "info": {"title": "Kubernetes", "version": KUBE_VERSION["gitVersion"]},
         "paths": {},
-        "definitions": _swaggerise(defs),
+        "definitions": _convert(defs, "#/definitions/", nullable=False),
     }
     return json.dumps(doc, separators=(",", ":")).encode()
