@@ -137,7 +137,6 @@ class PodWorker:
             await self.push_status()
             return
         self.initialized = True
-        self.phase = "Running"
         await asyncio.gather(*(self._supervise(c) for c in self.pod["spec"]["containers"]))
         codes = [r.terminated["exitCode"] if r.terminated else 1 for r in self.containers]
         self.phase = "Succeeded" if all(code == 0 for code in codes) else "Failed"
@@ -385,6 +384,7 @@ class PodWorker:
                     return
             else:
                 started = time.monotonic()
+                self.phase = "Running"  # the pod runs once one of its containers does
                 probes = self._start_probes(spec, record, proc)
                 await self.push_status()
                 try:
