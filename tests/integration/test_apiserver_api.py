@@ -507,3 +507,19 @@ def test_create_discards_client_status(server: Standalone, ns: str) -> None:
                "status": {"phase": "Running", "podIP": "1.2.3.4"}}  # fmt: skip
         made = c.post(f"/api/v1/namespaces/{ns}/pods", json=pod).json()
         assert made["status"] == {"phase": "Pending", "qosClass": "BestEffort"}
+
+
+def test_watch_as_table_for_kubectl_get_watch(server: Standalone, ns: str) -> None:
+    accept = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"
+    with http_client(server.kubeconfig) as c:
+        base = f"/api/v1/namespaces/{ns}/configmaps"
+        c.post(base, json=cm("t1", t="1")).raise_for_status()
+        c.post(base, json=cm("t2", t="1")).raise_for_status()
+        params = {"watch": "1", "labelSelector": "t", "timeoutSeconds": "1"}
+        events = [
+            json.loads(x) for x in c.get(base, params=params, headers={"Accept": accept}).text.splitlines()
+        ]
+    assert [e["object"]["kind"] for e in events] == ["Table", "Table"]
+    assert [e["object"]["rows"][0]["cells"][0] for e in events] == ["t1", "t2"]
+    assert events[0]["object"]["columnDefinitions"][0]["name"] == "Name"
+    assert events[1]["object"]["columnDefinitions"] == []

@@ -281,6 +281,7 @@ async def serve_watch(request: web.Request, registry: Registry, target: Target) 
     await resp.prepare(request)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
+    as_table, first_table = tables.wants_table(request.headers.get("Accept", "")), True
     # cacheWatcher: bookmarks every minute, and one 2s before the deadline
     next_bookmark = min(loop.time() + 60, deadline - 2)
     try:
@@ -302,7 +303,13 @@ async def serve_watch(request: web.Request, registry: Registry, target: Target) 
                 wait = min(wait, next_bookmark - now)
             event = await stream.next(timeout=wait)
             if event is not None:
-                await resp.write(dumps({"type": event[0], "object": event[1]}) + b"\n")
+                obj = event[1]
+                if as_table:  # kubectl get -w: rows; column definitions only with the first event
+                    obj = tables.to_table(info, [obj], None)
+                    if not first_table:
+                        obj["columnDefinitions"] = []
+                    first_table = False
+                await resp.write(dumps({"type": event[0], "object": obj}) + b"\n")
                 continue
             if initial_events:
                 continue  # the snapshot just ended: its marker goes first
