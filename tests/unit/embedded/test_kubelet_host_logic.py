@@ -180,3 +180,18 @@ def test_only_claims_of_dead_clusters_without_data_dir_are_abandoned(tmp_path: P
         {"pid": dead.pid, "pid_start": 1, "data_dir": str(tmp_path)}
     )  # `up` there cleans it
     assert not _abandoned({"data_dir": gone})  # no owner recorded: not ours to judge
+
+
+def test_host_aliases_and_dns_config_are_rendered() -> None:
+    hosts = render_hosts("p", "10.213.1.5", "ns", [], [{"ip": "192.0.2.9", "hostnames": ["a.example", "b"]}])
+    assert hosts.splitlines()[-1] == "192.0.2.9\ta.example b"
+    resolv = render_resolv_conf(
+        "ns",
+        "10.213.1.1",
+        {"searches": ["corp.example"], "options": [{"name": "ndots", "value": "2"}, {"name": "edns0"}]},
+    )
+    assert resolv.splitlines() == [
+        "search ns.svc.cluster.local svc.cluster.local cluster.local corp.example",
+        "nameserver 10.213.1.1",
+        "options ndots:2 edns0",
+    ]

@@ -173,7 +173,10 @@ class PodWorker:
         etc = self.dir / "etc"
         etc.mkdir(exist_ok=True)
         self.refresh_hosts()
-        write_in_place(etc / "resolv.conf", render_resolv_conf(self.namespace, self.ctx.network.gateway))
+        write_in_place(
+            etc / "resolv.conf",
+            render_resolv_conf(self.namespace, self.ctx.network.gateway, self.pod["spec"].get("dnsConfig")),
+        )
         write_in_place(etc / "hostname", self._hostname() + "\n")
         users = [self.ctx.images.resolve(c["image"]).passwd_user for c in self._all_container_specs()]
         passwd, group = passwd_and_group(next((u for u in users if u), None))
@@ -191,7 +194,13 @@ class PodWorker:
         """(Re)write the pod's /etc/hosts in place from the current Services."""
         if self.sandbox is None:
             return
-        content = render_hosts(self._hostname(), self.sandbox.ip, self.namespace, self.ctx.services.all())
+        content = render_hosts(
+            self._hostname(),
+            self.sandbox.ip,
+            self.namespace,
+            self.ctx.services.all(),
+            self.pod["spec"].get("hostAliases"),
+        )
         write_in_place(self.dir / "etc" / "hosts", content)
 
     async def _release_sandbox(self) -> None:

@@ -14,7 +14,9 @@ from .api import Obj
 CLUSTER_DOMAIN = "cluster.local"
 
 
-def render_hosts(pod_name: str, pod_ip: str, namespace: str, services: list[Obj]) -> str:
+def render_hosts(
+    pod_name: str, pod_ip: str, namespace: str, services: list[Obj], host_aliases: list[Obj] | None = None
+) -> str:
     lines = [
         "# Kubernetes-managed hosts file (embedded kubelet).",
         "127.0.0.1\tlocalhost",
@@ -32,12 +34,27 @@ def render_hosts(pod_name: str, pod_ip: str, namespace: str, services: list[Obj]
         else:
             names.append(f"{name}.{ns}")
         lines.append(f"{ip}\t{' '.join(names)}")
+    if host_aliases:  # spec.hostAliases, appended as the kubelet does
+        lines.append("# Entries added by HostAliases.")
+        lines += [f"{a['ip']}\t{' '.join(a.get('hostnames') or [])}" for a in host_aliases if a.get("ip")]
     return "\n".join(lines) + "\n"
 
 
-def render_resolv_conf(namespace: str, nameserver: str) -> str:
-    search = f"{namespace}.svc.{CLUSTER_DOMAIN} svc.{CLUSTER_DOMAIN} {CLUSTER_DOMAIN}"
-    return f"search {search}\nnameserver {nameserver}\noptions ndots:5\n"
+def render_resolv_conf(namespace: str, nameserver: str, dns_config: Obj | None = None) -> str:
+    """ClusterFirst search path; ``spec.dnsConfig`` searches/nameservers/options are appended."""
+    dns_config = dns_config or {}
+    search = [f"{namespace}.svc.{CLUSTER_DOMAIN}", f"svc.{CLUSTER_DOMAIN}", CLUSTER_DOMAIN]
+    search += [d for d in dns_config.get("searches") or [] if d not in search]
+    servers = [nameserver, *(dns_config.get("nameservers") or [])]
+    options = {"ndots": "5"}
+    for opt in dns_config.get("options") or []:
+        options[opt["name"]] = opt.get("value", "")
+    rendered = " ".join(f"{k}:{v}" if v else k for k, v in options.items())
+    return (
+        f"search {' '.join(search)}\n"
+        + "".join(f"nameserver {n}\n" for n in servers)
+        + f"options {rendered}\n"
+    )
 
 
 def passwd_and_group(extra_user: str | None) -> tuple[str, str]:
