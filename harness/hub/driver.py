@@ -148,8 +148,17 @@ class HubClient:
     # -- hub -----------------------------------------------------------------------------------
     def wait_up(self, timeout: float = 120.0) -> dict[str, Any]:
         """Wait until the hub API answers through the proxy; return ``GET /hub/api/`` (has ``version``)."""
-        data: dict[str, Any] = self.retrying("GET", "/hub/api/", retry_for=timeout).json()
-        return data
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                data: dict[str, Any] = self.retrying("GET", "/hub/api/", retry_for=timeout).json()
+                return data
+            except HubApiError as exc:
+                # While the hub starts, the proxy answers from its error target (CHP's Python port
+                # gives 404 when that is down too); only a refused token is final.
+                if exc.status in (401, 403) or time.monotonic() > deadline:
+                    raise
+                time.sleep(1)
 
     def info(self) -> dict[str, Any]:
         data: dict[str, Any] = self.retrying("GET", "/hub/api/info").json()
