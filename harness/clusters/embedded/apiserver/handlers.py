@@ -15,8 +15,8 @@ from aiohttp import web
 from . import errors, streams, tables
 from .meta import md
 from .patch import PATCH_TYPES
-from .registry import WatchClosed
 from .routing import Target
+from .watch import WatchClosed
 
 if TYPE_CHECKING:
     from .registry import Registry

@@ -7,15 +7,13 @@ policies and watch with selectors.  No RBAC here (the HTTP layer authorises befo
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import contextvars
 from typing import Any
 
 from .. import validation
 from ..config import ClusterConfig
-from ..store import Event, Store, Watcher
+from ..store import Store
 from . import admission, errors
+from .decoding import decode
 from .defaults import apply_defaults, prepare_for_create
 from .meta import clone, generate_name, later, md, new_uid, now
 from .patch import apply_patch
@@ -27,11 +25,10 @@ from .selectors import (
     parse_field_selector,
     parse_label_selector,
 )
+from .watch import WatchStream
 
 Obj = dict[str, Any]
 
-#: warnings for the current HTTP request (sent as ``Warning: 299 - "..."`` headers), None outside requests
-REQUEST_WARNINGS: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar("warnings", default=None)
 
 #: resources whose metadata.generation tracks spec changes
 _GENERATION = frozenset({"deployments", "replicasets", "persistentvolumeclaims", "persistentvolumes"})
@@ -47,94 +44,6 @@ def resource_info(resource: str) -> Resource:
     if r is None or resource not in STORED:
         raise errors.page_not_found()
     return r
-
-
-class WatchClosed(Exception):
-    """The server ended the watch (the consumer was too slow); resume from the last resourceVersion."""
-
-
-class WatchStream:
-    """Events of one watch as ``(type, object)``; iterate, or poll with a timeout via :meth:`next`."""
-
-    def __init__(
-        self, watcher: Watcher, initial: list[Obj], labels: list[Any], fields: list[Any], snapshot_rv: int = 0
-    ) -> None:
-        self._watcher = watcher
-        self._initial = initial
-        #: the stream starts strictly after this resourceVersion (also the initial-events-end bookmark's)
-        self.snapshot_rv = snapshot_rv
-        self._labels = labels
-        self._fields = fields
-
-    def _matches(self, obj: Obj | None) -> bool:
-        return obj is not None and labels_match(self._labels, obj) and fields_match(self._fields, obj)
-
-    def _translate(self, ev: Event) -> tuple[str, Obj] | None:
-        new_ok = self._matches(ev.obj)
-        if ev.type == "ADDED":
-            return ("ADDED", clone(ev.obj)) if new_ok else None
-        old_ok = self._matches(ev.old)
-        if ev.type == "DELETED":
-            return ("DELETED", clone(ev.obj)) if old_ok else None
-        if new_ok and old_ok:
-            return ("MODIFIED", clone(ev.obj))
-        if new_ok:
-            return ("ADDED", clone(ev.obj))
-        if old_ok:
-            return ("DELETED", clone(ev.obj))
-        return None
-
-    @property
-    def initial_drained(self) -> bool:
-        """True once every object of the starting snapshot has been returned."""
-        return not self._initial
-
-    async def next(self, timeout: float | None = None) -> tuple[str, Obj] | None:
-        """The next event, or None when ``timeout`` seconds pass without one (or the snapshot just ended)."""
-        if self._initial:
-            while self._initial:
-                obj = self._initial.pop(0)
-                if self._matches(obj):
-                    return "ADDED", obj
-            return None  # let the caller mark the end of the snapshot before live events
-        loop = asyncio.get_running_loop()
-        deadline = None if timeout is None else loop.time() + timeout
-        while True:
-            remaining = None if deadline is None else max(0.0, deadline - loop.time())
-            if self._watcher.overflowed and self._watcher.queue.empty():
-                raise WatchClosed("watcher fell too far behind")
-            try:
-                ev = await asyncio.wait_for(self._watcher.queue.get(), remaining)
-            except asyncio.TimeoutError:
-                return None
-            if ev.rv <= self.snapshot_rv:
-                continue  # a watch from a resourceVersion ahead of the store starts after it
-            out = self._translate(ev)
-            if out is not None:
-                return out
-
-    def __aiter__(self) -> WatchStream:
-        return self
-
-    async def __anext__(self) -> tuple[str, Obj]:
-        while True:
-            try:
-                ev = await self.next()
-            except WatchClosed:
-                raise StopAsyncIteration from None
-            if ev is not None:
-                return ev
-
-    def close(self) -> None:
-        self._watcher.close()
-
-    async def aclose(self) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        # a caller that drops the stream without closing it (e.g. leaves `async for` on an exception)
-        # must not keep a subscription whose queue fills forever
-        self._watcher.close()
 
 
 class Registry:
@@ -707,50 +616,3 @@ class Registry:
         if self.store.get("serviceaccounts", namespace, name) is None:
             raise errors.not_found("serviceaccounts", name)
         return self.tokens.service_account_token(namespace, name)
-
-
-def decode(info: Resource, obj: Obj, field_validation: str | None) -> None:
-    """Drop unknown fields as decoding does; ``Strict`` turns them into the real 400 instead.
-
-    ``field_validation`` None means an in-process caller (controllers, kubelet) whose objects are trusted.
-    """
-    from .schema import field_path, prune, unknown_fields
-
-    if field_validation is None:
-        return
-    if info.plural == "secrets":
-        for value in (obj.get("data") or {}).values():
-            try:
-                base64.b64decode(str(value), validate=True)
-            except ValueError:
-                raise errors.bad_request(
-                    'Secret in version "v1" cannot be handled as a Secret: '
-                    f"illegal base64 data at input byte {_bad_base64_offset(str(value))}"
-                ) from None
-    unknown = unknown_fields(info, obj)
-    if not unknown:
-        return
-    if field_validation == "Strict":
-        listed = ", ".join(f'unknown field "{field_path(p)}"' for p in unknown)
-        raise errors.bad_request(
-            f'{info.kind} in version "{info.version}" cannot be handled as a {info.kind}: '
-            f"strict decoding error: {listed}"
-        )
-    if field_validation == "Warn":
-        warnings = REQUEST_WARNINGS.get()
-        if warnings is not None:
-            warnings += [f'unknown field "{field_path(p)}"' for p in unknown]
-    prune(obj, unknown)
-
-
-def _bad_base64_offset(value: str) -> int:
-    """Where Go's base64 decoder gives up (first byte outside the alphabet, or the length)."""
-    alphabet = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
-    for i, ch in enumerate(value):
-        if ch not in alphabet and ch != "=":
-            return i
-    return len(value) - len(value) % 4 if len(value) % 4 else len(value)
-
-
-def encode_secret_data(data: dict[str, bytes]) -> dict[str, str]:
-    return {k: base64.b64encode(v).decode() for k, v in data.items()}

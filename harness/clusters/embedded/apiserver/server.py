@@ -19,7 +19,8 @@ from .. import authz
 from ..config import ClusterConfig
 from ..pki import cluster_sans, issue_serving_cert
 from . import discovery, errors, handlers, routing
-from .registry import REQUEST_WARNINGS, Registry
+from .decoding import REQUEST_WARNINGS
+from .registry import Registry
 
 log = logging.getLogger(__name__)
 

@@ -230,6 +230,7 @@ async def serve_portforward(
             continue
         writers[2 * i] = writer
         pumps.append(asyncio.create_task(_pump(reader, ws, 2 * i, True)))
+
     async def close_when_done() -> None:
         # one connection per port and websocket: when the pod side has closed them all, so does the stream
         await asyncio.gather(*pumps, return_exceptions=True)
