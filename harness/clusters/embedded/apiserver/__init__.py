@@ -15,6 +15,7 @@ Layout (one job per module):
   SelfSubjectAccessReview.
 * ``admission.py``, ``defaults.py``, ``schema.py`` (kubernetes-validate 1.30 schemas),
   ``../validation.py``.
+* ``watch.py`` (watch streams), ``decoding.py`` (unknown fields, Secret base64).
 * ``selectors.py``, ``patch.py`` (merge / JSON / strategic), ``routing.py``, ``resources.py`` (the served
   types), ``discovery.py`` (/api, /apis, /openapi/v2, /openapi/v3), ``tables.py``, ``protobuf.py``,
   ``errors.py``.
