@@ -264,8 +264,10 @@ class PodWorker:
             f"Created container {spec['name']}",
             field_path=self._field(spec),
         )
+        # known before it exists: a deletion or node stop during the start must find (and kill) it
+        self.procs[spec["name"]] = proc
         try:
-            await proc.start(launch.shim_spec(run_dir / "scratch"))
+            await proc.start(launch.shim_spec(run_dir / "scratch"), on_spawn=self.ctx.records.add_process)
         except ContainerStartError as exc:
             record.container_id = proc.container_id
             record.set_terminated(128, proc.started_at, proc.finished_at, "StartError", exc.message)
@@ -278,10 +280,6 @@ class PodWorker:
                 field_path=self._field(spec),
             )
             return None
-        finally:
-            if proc.proc is not None:
-                self.ctx.records.add_process(proc.proc.pid)
-        self.procs[spec["name"]] = proc
         record.set_running(proc.container_id, proc.started_at or now_rfc3339())
         await emit(
             self.ctx.registry,

@@ -16,6 +16,7 @@ import signal
 import stat
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -149,7 +150,7 @@ class ContainerProcess:
     def pid_file(self) -> Path:
         return self.run_dir / "pid"
 
-    async def start(self, spec: ShimSpec) -> None:
+    async def start(self, spec: ShimSpec, on_spawn: Callable[[int], None] | None = None) -> None:
         """Start the shim and wait until the command was exec'd (or failed to be)."""
         self.run_dir.mkdir(parents=True, exist_ok=True)
         spec_file = self.run_dir / "spec.json"
@@ -169,6 +170,8 @@ class ContainerProcess:
             stderr=asyncio.subprocess.PIPE,
             start_new_session=True,
         )
+        if on_spawn is not None:
+            on_spawn(self.proc.pid)  # journalled before anything can go wrong (SIGKILL cleanup)
         assert self.proc.stdout and self.proc.stderr
         self._pumps = [
             asyncio.create_task(_pump(self.proc.stdout, "stdout", log_fh)),
