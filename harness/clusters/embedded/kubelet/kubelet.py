@@ -84,7 +84,8 @@ class Kubelet:
             pods_dir=self.config.pods_dir,
             ca_file=self.config.pki_dir / "ca.crt",
         )
-        self._clean_orphan_pod_dirs()
+        pods, _ = await self.registry.list("pods")
+        self._clean_orphan_pod_dirs({p["metadata"]["uid"] for p in pods})
         agent = NodeAgent(self.registry, self.config.node_name, network.gateway, network.pod_cidr)
         await agent.register()
         self._proxy = ServiceProxy(self.registry, network, self.ctx.services, self._services_changed)
@@ -99,11 +100,15 @@ class Kubelet:
         with contextlib.suppress(AttributeError):
             self.registry.pod_io = self.pod_io  # type: ignore[attr-defined]
 
-    def _clean_orphan_pod_dirs(self) -> None:
-        """Pod dirs of a previous run hold only regenerated files (logs aside): start them afresh."""
+    def _clean_orphan_pod_dirs(self, live_uids: set[str]) -> None:
+        """Dirs of pods deleted while the node was down go; the others keep logs and emptyDirs (as a
+        rebooted node keeps them) but lose the regenerated runtime files."""
         if not self.config.pods_dir.exists():
             return
         for pod_dir in self.config.pods_dir.iterdir():
+            if pod_dir.name not in live_uids:
+                shutil.rmtree(pod_dir, ignore_errors=True)
+                continue
             for sub in ("containers", "etc", "network.json"):
                 path = pod_dir / sub
                 if path.is_dir():
