@@ -30,6 +30,10 @@ def cache_dir() -> Path:
     return Path(os.environ.get("JHSC_CACHE_DIR", "/var/cache/jupyterhub-storage-conformance"))
 
 
+#: bumped whenever the way environments are built changes (it is part of every cache key)
+BUILD_FORMAT = 2
+
+
 @dataclass(frozen=True)
 class EnvRecipe:
     """What an environment holds; its name (the cache key) is derived from it."""
@@ -40,7 +44,10 @@ class EnvRecipe:
 
     @property
     def key(self) -> str:
-        digest = hashlib.sha256(json.dumps([self.kind, *self.requirements]).encode()).hexdigest()[:10]
+        # BUILD_FORMAT is part of the key so environments built the old (broken) way are never reused
+        digest = hashlib.sha256(
+            json.dumps([BUILD_FORMAT, self.kind, *self.requirements]).encode()
+        ).hexdigest()[:10]
         return f"{self.label}-{digest}"
 
 
@@ -95,7 +102,9 @@ def _path_dirs(recipe: EnvRecipe, root: Path) -> list[Path]:
 def _build(recipe: EnvRecipe, into: Path) -> None:
     if recipe.kind == "python":
         uv = _uv()
-        _run([uv, "venv", "--quiet", "--python", POD_PYTHON, str(into)], recipe)
+        # --relocatable: the env is built in a scratch dir and renamed; absolute shebangs would point
+        # at the scratch dir and every console script (jupyterhub, ...) would be "not found" in pods
+        _run([uv, "venv", "--quiet", "--relocatable", "--python", POD_PYTHON, str(into)], recipe)
         _run(
             [uv, "pip", "install", "--quiet", "--python", str(into / "bin" / "python"), *recipe.requirements],
             recipe,
