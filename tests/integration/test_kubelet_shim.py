@@ -87,6 +87,21 @@ def test_fresh_home_and_tmp_volumes_and_no_writes_to_the_host(tmp_path: Path, ne
     assert not Path(marker).exists() and not Path("/etc/ro").exists()
 
 
+def test_image_dirs_exist_owned_by_the_image_user(tmp_path: Path, netns: str) -> None:
+    spec = _spec(
+        tmp_path,
+        netns,
+        "stat -c '%u:%g %a' /home/jovyan; touch /home/jovyan/x",
+        uid=1000,
+        gid=100,
+        groups=[100],
+        image_dirs=[{"path": "/home/jovyan", "uid": 1000, "gid": 100, "mode": 0o2775}],
+    )
+    result = _run(spec)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["1000:100", "2775"]
+
+
 def test_missing_command_is_reported_in_the_error_file(tmp_path: Path, netns: str) -> None:
     spec = _spec(tmp_path, netns, "", argv=["/nonexistent"], exec_path="/nonexistent")
     result = _run(spec)

@@ -258,6 +258,10 @@ def run(spec: dict[str, Any]) -> int:
         socket.sethostname(spec["hostname"])
         builder = RootBuilder(spec["scratch"])
         builder.build()
+        for d in spec.get("image_dirs", []):  # the image's own dirs, e.g. /home/jovyan owned by jovyan
+            builder.ensure(d["path"], True)
+            os.chown(d["path"], int(d["uid"]), int(d["gid"]))
+            os.chmod(d["path"], int(d["mode"]))
         for m in sorted(spec.get("mounts", []), key=lambda m: m["target"].rstrip("/").count("/")):
             builder.bind(m["source"], m["target"], bool(m.get("readonly")))
         builder.ensure(spec.get("cwd") or "/", True)  # runc creates a missing working dir

@@ -12,7 +12,7 @@ from pathlib import Path
 from .api import Obj
 from .context import NodeContext
 from .envvars import container_env, expand
-from .identity import container_identity, home_for
+from .identity import IMAGE_USER_IDS, container_identity, home_for
 from .podnet import PodNetwork
 from .runtime import SYSTEM_PATH, ShimSpec, command_argv, find_executable
 from .service_env import services_env
@@ -33,6 +33,7 @@ class ContainerLaunch:
     exec_path: str
     cwd: str
     mounts: list[Mount] = field(default_factory=list)
+    image_dirs: list[dict[str, object]] = field(default_factory=list)
 
     def shim_spec(self, scratch: Path) -> ShimSpec:
         scratch.mkdir(parents=True, exist_ok=True)
@@ -48,6 +49,7 @@ class ContainerLaunch:
             gid=self.gid,
             groups=self.groups,
             mounts=[m.to_json() for m in self.mounts],
+            image_dirs=self.image_dirs,
         )
 
 
@@ -85,6 +87,12 @@ async def build_launch(
     mounts = _pod_file_mounts(pod_dir, pod, container) + container_mounts(
         container, volumes, int(fs_group) if fs_group is not None else None
     )
+    image_dirs: list[dict[str, object]] = []
+    if entry.passwd_user:  # a Jupyter image has its user's home, owned by it (docker-stacks: 2775 1000:100)
+        home_uid, home_gid = IMAGE_USER_IDS
+        image_dirs.append(
+            {"path": f"/home/{entry.passwd_user}", "uid": home_uid, "gid": home_gid, "mode": 0o2775}
+        )
     return ContainerLaunch(
         netns=sandbox.netns_path,
         hostname=base["HOSTNAME"],
@@ -96,4 +104,5 @@ async def build_launch(
         exec_path=exec_path,
         cwd=container.get("workingDir") or "/",
         mounts=mounts,
+        image_dirs=image_dirs,
     )

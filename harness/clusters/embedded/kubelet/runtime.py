@@ -17,7 +17,7 @@ import stat
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO
@@ -128,6 +128,8 @@ class ShimSpec:
     gid: int
     groups: list[int]
     mounts: list[dict[str, object]]
+    #: dirs the image would contain (created before the volume mounts): {path, uid, gid, mode}
+    image_dirs: list[dict[str, object]] = field(default_factory=list)
 
 
 class ContainerProcess:
