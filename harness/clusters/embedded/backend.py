@@ -120,7 +120,7 @@ class EmbeddedBackend(Cluster):
 
         api = client.CoreV1Api(config.new_client_from_config(str(self.kubeconfig)))
         svc = api.read_namespaced_service(service, namespace)
-        ip = svc.spec.cluster_ip
+        ip = svc.spec.cluster_ip if svc.spec is not None else None
         if not ip or ip == "None":
             raise ClusterError(f"service {namespace}/{service} has no ClusterIP")
         yield f"http://{ip}:{port}"
