@@ -39,6 +39,7 @@ from pytest_kind import KindCluster
 
 from harness.clusters.base import Cluster, ClusterError, HubVersions, Images
 from harness.clusters.existing import format_image
+from harness.fixtures import fixtures_dir
 
 if TYPE_CHECKING:
     from harness.options import HarnessOptions
@@ -46,22 +47,10 @@ if TYPE_CHECKING:
 DEFAULT_CLUSTER_NAME = "jhsc"
 
 
-def _fixtures_dir() -> Path:
-    """``fixtures/`` of the checkout: next to the package (source tree, editable install), else the CWD.
-
-    The Dockerfiles and the kind config are not package data, so a wheel install finds them only
-    when run from a checkout.
-    """
-    beside_package = Path(__file__).resolve().parents[2] / "fixtures"
-    for candidate in (beside_package, Path.cwd() / "fixtures"):
-        if (candidate / "kind" / "cluster.yaml").is_file():
-            return candidate
-    return beside_package
-
-
-FIXTURES_DIR = _fixtures_dir()
+FIXTURES_DIR = fixtures_dir()
 KIND_CONFIG = FIXTURES_DIR / "kind" / "cluster.yaml"
 IMAGES_DIR = FIXTURES_DIR / "images"
+MISSING_FIXTURES = "the harness package was built without its fixtures (see setup.py)"
 IMAGE_REPOSITORY = "jhsc"
 #: configurable-http-proxy release z2jh ships; the same one the embedded backend installs from npm.
 CHP_VERSION = "4.6.3"
@@ -461,7 +450,7 @@ class ImageBuilder:
         """
         dockerfile = recipe.context / "Dockerfile"
         if not dockerfile.is_file():
-            raise ClusterError(f"image recipe {dockerfile} not found: run the harness from its checkout")
+            raise ClusterError(f"image recipe {dockerfile} not found: {MISSING_FIXTURES}")
         with _host_lock(BUILD_LOCK):
             if self.built_digest(recipe.tag) == recipe.digest:
                 return False
@@ -543,7 +532,7 @@ class KindBackend(Cluster):
             self._check_node_image(kind)
         else:
             if not KIND_CONFIG.is_file():
-                raise ClusterError(f"kind config {KIND_CONFIG} not found: run the harness from its checkout")
+                raise ClusterError(f"kind config {KIND_CONFIG} not found: {MISSING_FIXTURES}")
             kind.create(KIND_CONFIG)
             self._created = True
         try:
