@@ -39,6 +39,7 @@ from pytest_kind import KindCluster
 
 from harness.clusters.base import Cluster, ClusterError, HubVersions, Images
 from harness.clusters.existing import format_image
+from harness.clusters.images_common import CHP_VERSION, READER_IMAGE
 from harness.fixtures import fixtures_dir
 
 if TYPE_CHECKING:
@@ -52,10 +53,6 @@ KIND_CONFIG = FIXTURES_DIR / "kind" / "cluster.yaml"
 IMAGES_DIR = FIXTURES_DIR / "images"
 MISSING_FIXTURES = "the harness package was built without its fixtures (see setup.py)"
 IMAGE_REPOSITORY = "jhsc"
-#: configurable-http-proxy release z2jh ships; the same one the embedded backend installs from npm.
-CHP_VERSION = "4.6.3"
-#: Pulled by the node; a fixed tag so ``IfNotPresent`` never re-pulls.
-READER_IMAGE = "busybox:1.36.1"
 #: Image label holding the hash of the recipe an image was built from (see ``ImageRecipe.digest``).
 RECIPE_LABEL = "io.jupyterhub-storage-conformance.recipe"
 #: kind's default StorageClass and the local-path provisioner behind it.

@@ -17,13 +17,12 @@ from typing import TYPE_CHECKING
 from harness.clusters.base import Cluster, ClusterError, HubVersions, Images
 from harness.clusters.embedded import envs
 from harness.clusters.embedded.images import ImageEntry, ImageMap
+from harness.clusters.images_common import CHP_NPM_PACKAGE, CHP_VERSION
 
 if TYPE_CHECKING:
     from harness.clusters.embedded.cluster import EmbeddedCluster
     from harness.options import HarnessOptions
 
-#: configurable-http-proxy from npm: the proxy z2jh runs, not a re-implementation.
-CHP_PACKAGE = "configurable-http-proxy@4.6.3"
 REGISTRY = "harness.local"
 
 
@@ -76,7 +75,7 @@ class EmbeddedBackend(Cluster):
 
     def images(self, versions: HubVersions) -> Images:
         hub = f"{REGISTRY}/hub:ks-{versions.kubespawner}-jh-{versions.jupyterhub}"
-        proxy = f"{REGISTRY}/configurable-http-proxy:{CHP_PACKAGE.rsplit('@', 1)[1]}"
+        proxy = f"{REGISTRY}/configurable-http-proxy:{CHP_VERSION}"
         singleuser = f"{REGISTRY}/singleuser:jh-{versions.jupyterhub}"
         reader = f"{REGISTRY}/reader:host"
         image_map = ImageMap(self.data_dir)
@@ -93,7 +92,7 @@ class EmbeddedBackend(Cluster):
                 )
             ),
         )
-        image_map.put(proxy, ImageEntry(path=_strs(envs.ensure_env(envs.npm_env("chp", [CHP_PACKAGE])))))
+        image_map.put(proxy, ImageEntry(path=_strs(envs.ensure_env(envs.npm_env("chp", [CHP_NPM_PACKAGE])))))
         image_map.put(
             singleuser,
             ImageEntry(

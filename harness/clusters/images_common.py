@@ -1,0 +1,15 @@
+"""Image facts every backend shares, so bumping a version is one edit.
+
+The embedded backend installs configurable-http-proxy from npm, the kind backend passes the same
+version to ``fixtures/images/proxy/Dockerfile`` as the ``CHP_VERSION`` build arg; the reader image is
+what the harness's reader pods run when the user names none.
+"""
+
+from __future__ import annotations
+
+#: configurable-http-proxy release zero-to-jupyterhub ships.
+CHP_VERSION = "4.6.3"
+#: The npm spec of that release (the embedded backend's "image" is an npm environment of it).
+CHP_NPM_PACKAGE = f"configurable-http-proxy@{CHP_VERSION}"
+#: Pulled by the node; a fixed tag so ``IfNotPresent`` never re-pulls.
+READER_IMAGE = "busybox:1.36.1"
