@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -96,8 +97,7 @@ class Informer:
     async def _watch_from(self, rv: str) -> None:
         """Follow the watch; a watch that ends cleanly is resumed from the last resourceVersion seen."""
         while True:
-            stream = self.registry.watch(self.resource, resource_version=rv)
-            try:
+            async with contextlib.aclosing(self.registry.watch(self.resource, resource_version=rv)) as stream:
                 async for event_type, obj in stream:
                     if event_type == "ERROR":
                         if int(obj.get("code", 0)) == 410:
@@ -107,10 +107,6 @@ class Informer:
                     if event_type == "BOOKMARK":
                         continue
                     self._apply(event_type, obj)
-            finally:
-                close = getattr(stream, "close", None)
-                if close is not None:
-                    close()
 
 
 class InformerFactory:

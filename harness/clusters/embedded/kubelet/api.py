@@ -6,10 +6,24 @@ real ``Registry`` satisfies it structurally.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import Awaitable
 from typing import Any, Protocol
 
 Obj = dict[str, Any]
+
+
+class WatchEvents(Protocol):
+    """A watch's ``(type, object)`` events; ``aclose`` ends the subscription.
+
+    Consumers hold it in ``contextlib.aclosing`` so the store subscription goes away as soon as the
+    loop ends, also on an exception (otherwise it lives until garbage collection, filling its queue).
+    """
+
+    def __aiter__(self) -> WatchEvents: ...
+
+    def __anext__(self) -> Awaitable[tuple[str, Obj]]: ...
+
+    def aclose(self) -> Awaitable[object]: ...
 
 
 class RegistryLike(Protocol):
@@ -59,7 +73,7 @@ class RegistryLike(Protocol):
         resource_version: str | None = None,
         label_selector: str | None = None,
         field_selector: str | None = None,
-    ) -> AsyncIterator[tuple[str, Obj]]: ...
+    ) -> WatchEvents: ...
 
     async def service_account_token(self, namespace: str, name: str) -> str: ...
 

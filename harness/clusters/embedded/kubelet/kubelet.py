@@ -126,8 +126,9 @@ class Kubelet:
     async def _sync_pods(self) -> None:
         while True:
             try:
-                async for etype, pod in self.registry.watch("pods"):
-                    await self._on_pod(etype, pod)
+                async with contextlib.aclosing(self.registry.watch("pods")) as pods:
+                    async for etype, pod in pods:
+                        await self._on_pod(etype, pod)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

@@ -103,8 +103,9 @@ class Scheduler:
     async def _watch(self) -> None:
         while True:
             try:
-                async for etype, pod in self.registry.watch("pods"):
-                    self._observe(etype, pod)
+                async with contextlib.aclosing(self.registry.watch("pods")) as pods:
+                    async for etype, pod in pods:
+                        self._observe(etype, pod)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a closed/expired watch: start again from a fresh list

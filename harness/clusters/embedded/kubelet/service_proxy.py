@@ -72,10 +72,11 @@ class ServiceProxy:
     async def _watch(self, resource: str, handle: Callable[[str, Obj], object]) -> None:
         while True:
             try:
-                async for etype, obj in self.registry.watch(resource):
-                    result = handle(etype, obj)
-                    if asyncio.iscoroutine(result):
-                        await result
+                async with contextlib.aclosing(self.registry.watch(resource)) as events:
+                    async for etype, obj in events:
+                        result = handle(etype, obj)
+                        if asyncio.iscoroutine(result):
+                            await result
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
