@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .apiserver import errors
+from .apiserver.defaults import status_reset_on_create
 from .apiserver.quantity import QuantityError, parse_quantity
 
 if TYPE_CHECKING:
@@ -476,11 +477,18 @@ def raise_if(info: Resource, obj: Obj, errs: list[FieldError]) -> None:
 
 
 def validate_create(info: Resource, obj: Obj) -> None:
+    """Semantic checks, then the OpenAPI schema of what the client decides.
+
+    A new object's status is the one ``prepare_for_create`` set, not the client's; like the real
+    ``Validate*`` functions on create, the schema check leaves it out (the OpenAPI schema would demand
+    fields, e.g. ``status.replicas``, that the server's zero value omits).
+    """
     from .apiserver.schema import schema_errors
 
     errs = _semantic(info.plural, obj)
     if not errs:
-        errs = schema_errors(info, obj)
+        client_part = {k: v for k, v in obj.items() if k != "status"}
+        errs = schema_errors(info, client_part if status_reset_on_create(info.plural) else obj)
     raise_if(info, obj, errs)
 
 

@@ -108,3 +108,24 @@ def test_protobuf_configmap_with_maps_and_metadata() -> None:
         "data": {"k": "v"},
         "binaryData": {"b": "AAE="},
     }
+
+
+def test_create_does_not_validate_the_status_the_server_reset() -> None:
+    """``status: {}`` on a ReplicaSet misses the schema's required ``replicas``: not the client's fault."""
+    from harness.clusters.embedded.apiserver.resources import BY_PLURAL
+    from harness.clusters.embedded.validation import validate_create
+
+    labels = {"app": "a"}
+    pod_spec = {"containers": [{"name": "c", "image": "i"}]}
+    replicaset = {
+        "apiVersion": "apps/v1",
+        "kind": "ReplicaSet",
+        "metadata": {"name": "a", "namespace": "ns"},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels}, "spec": pod_spec},
+        },
+        "status": {},
+    }
+    validate_create(BY_PLURAL["replicasets"], replicaset)

@@ -7,6 +7,7 @@ Clients compare what they read back with what real clusters return (e.g. KubeSpa
 from __future__ import annotations
 
 import base64
+import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -90,7 +91,6 @@ def namespace(obj: Obj) -> None:
     name = obj["metadata"]["name"]
     obj["metadata"].setdefault("labels", {})["kubernetes.io/metadata.name"] = name
     obj.setdefault("spec", {}).setdefault("finalizers", ["kubernetes"])
-    obj["status"] = {"phase": "Active"}
 
 
 def secret(obj: Obj) -> None:
@@ -170,14 +170,27 @@ def apply_defaults(resource: str, obj: Obj) -> None:
         fn(obj)
 
 
-#: types whose create strategy discards the status a client sends (it is written via /status later)
-_STATUS_RESET = frozenset(
-    {"pods", "persistentvolumeclaims", "persistentvolumes", "deployments", "replicasets", "services"}
-)
+#: The status a new object starts with, for types whose create strategy discards the client's (it is
+#: written via /status later).  Nodes are not here: the kubelet registers its Node with a status.
+_CREATED_STATUS: dict[str, Obj] = {
+    "pods": {},
+    "persistentvolumeclaims": {},
+    "persistentvolumes": {},
+    "deployments": {},
+    "services": {},
+    # the Go zero value as JSON: ReplicaSetStatus.replicas has no omitempty
+    "replicasets": {"replicas": 0},
+    "namespaces": {"phase": "Active"},
+}
+
+
+def status_reset_on_create(resource: str) -> bool:
+    """True when the server, not the client, decides a new object's status (so it is not validated)."""
+    return resource in _CREATED_STATUS
 
 
 def prepare_for_create(resource: str, obj: Obj) -> None:
-    """``PrepareForCreate`` of the real strategies: a new object starts with an empty status."""
-    if resource in _STATUS_RESET:
-        # the Go zero value as JSON: ReplicaSetStatus.replicas has no omitempty
-        obj["status"] = {"replicas": 0} if resource == "replicasets" else {}
+    """``PrepareForCreate`` of the real strategies: a new object starts with the server's status."""
+    created = _CREATED_STATUS.get(resource)
+    if created is not None:
+        obj["status"] = copy.deepcopy(created)
