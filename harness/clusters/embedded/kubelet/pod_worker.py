@@ -221,49 +221,25 @@ class PodWorker:
         """Start one run of a container; on failure record the waiting reason and return None."""
         assert self.sandbox is not None
         image = spec["image"]
-        await emit(
-            self.ctx.registry,
-            self.pod,
-            "Pulled",
-            f'Container image "{image}" already present on machine',
-            field_path=self._field(spec),
+        await self._container_event(
+            spec["name"], "Pulled", f'Container image "{image}" already present on machine'
         )
         try:
             launch = await build_launch(self.ctx, self.pod, spec, self.sandbox, self.volumes, self.dir)
         except (EnvError, VolumeError) as exc:
             record.set_waiting("CreateContainerConfigError", str(exc))
-            await emit(
-                self.ctx.registry,
-                self.pod,
-                "Failed",
-                f"Error: {exc}",
-                type="Warning",
-                field_path=self._field(spec),
-            )
+            await self._container_event(spec["name"], "Failed", f"Error: {exc}", warning=True)
             return None
         except ContainerStartError as exc:
             record.set_waiting(exc.reason, exc.message)
-            await emit(
-                self.ctx.registry,
-                self.pod,
-                "Failed",
-                f"Error: {exc.message}",
-                type="Warning",
-                field_path=self._field(spec),
-            )
+            await self._container_event(spec["name"], "Failed", f"Error: {exc.message}", warning=True)
             return None
         self.launches[spec["name"]] = launch
         run_dir = self.dir / "containers" / spec["name"] / str(record.restart_count)
         shutil.rmtree(run_dir, ignore_errors=True)
         log_path = self.dir / "logs" / spec["name"] / f"{record.restart_count}.log"
         proc = ContainerProcess(run_dir, log_path)
-        await emit(
-            self.ctx.registry,
-            self.pod,
-            "Created",
-            f"Created container {spec['name']}",
-            field_path=self._field(spec),
-        )
+        await self._container_event(spec["name"], "Created", f"Created container {spec['name']}")
         # known before it exists: a deletion or node stop during the start must find (and kill) it
         self.procs[spec["name"]] = proc
         try:
@@ -271,42 +247,16 @@ class PodWorker:
         except ContainerStartError as exc:
             record.container_id = proc.container_id
             record.set_terminated(128, proc.started_at, proc.finished_at, "StartError", exc.message)
-            await emit(
-                self.ctx.registry,
-                self.pod,
-                "Failed",
-                f"Error: {exc.message}",
-                type="Warning",
-                field_path=self._field(spec),
-            )
+            await self._container_event(spec["name"], "Failed", f"Error: {exc.message}", warning=True)
             return None
         record.set_running(proc.container_id, proc.started_at or now_rfc3339())
-        await emit(
-            self.ctx.registry,
-            self.pod,
-            "Started",
-            f"Started container {spec['name']}",
-            field_path=self._field(spec),
-        )
+        await self._container_event(spec["name"], "Started", f"Started container {spec['name']}")
         post_start = (spec.get("lifecycle") or {}).get("postStart")
         if post_start:  # like the kubelet: the next container starts only after the hook returned
             error = await run_hook(post_start, spec, self.pod_ip or "", self._exec_fn(spec), HOOK_TIMEOUT)
             if error:
-                await emit(
-                    self.ctx.registry,
-                    self.pod,
-                    "FailedPostStartHook",
-                    error,
-                    type="Warning",
-                    field_path=self._field(spec),
-                )
-                await emit(
-                    self.ctx.registry,
-                    self.pod,
-                    "Killing",
-                    "FailedPostStartHook",
-                    field_path=self._field(spec),
-                )
+                await self._container_event(spec["name"], "FailedPostStartHook", error, warning=True)
+                await self._container_event(spec["name"], "Killing", "FailedPostStartHook")
                 await proc.stop(self._container_grace(spec))
         return proc
 
@@ -319,9 +269,16 @@ class PodWorker:
     def _container_grace(self, spec: Obj) -> float:
         return float(self.pod["spec"].get("terminationGracePeriodSeconds", 30))
 
-    @staticmethod
-    def _field(spec: Obj) -> str:
-        return f"spec.containers{{{spec['name']}}}"
+    async def _container_event(self, name: str, reason: str, message: str, *, warning: bool = False) -> None:
+        """An Event about one container of this pod: ``involvedObject.fieldPath`` names it, as real."""
+        await emit(
+            self.ctx.registry,
+            self.pod,
+            reason,
+            message,
+            type="Warning" if warning else "Normal",
+            field_path=f"spec.containers{{{name}}}",
+        )
 
     def _restart_policy(self) -> str:
         return str(self.pod["spec"].get("restartPolicy") or "Always")
@@ -337,13 +294,8 @@ class PodWorker:
         )
         record.set_waiting("CrashLoopBackOff", message)
         await self.push_status()
-        await emit(
-            self.ctx.registry,
-            self.pod,
-            "BackOff",
-            "Back-off restarting failed container",
-            type="Warning",
-            field_path=self._field(spec),
+        await self._container_event(
+            spec["name"], "BackOff", "Back-off restarting failed container", warning=True
         )
         await asyncio.sleep(delay)
         return min(delay * 2, self.ctx.backoff_max)
@@ -468,22 +420,13 @@ class PodWorker:
         return tasks
 
     async def _unhealthy(self, spec: Obj, kind: str, message: str) -> None:
-        await emit(
-            self.ctx.registry,
-            self.pod,
-            "Unhealthy",
-            f"{kind} probe failed: {message}",
-            type="Warning",
-            field_path=self._field(spec),
+        await self._container_event(
+            spec["name"], "Unhealthy", f"{kind} probe failed: {message}", warning=True
         )
 
     async def _kill_for_probe(self, spec: Obj, proc: ContainerProcess, kind: str) -> None:
-        await emit(
-            self.ctx.registry,
-            self.pod,
-            "Killing",
-            f"Container {spec['name']} failed {kind} probe, will be restarted",
-            field_path=self._field(spec),
+        await self._container_event(
+            spec["name"], "Killing", f"Container {spec['name']} failed {kind} probe, will be restarted"
         )
         # the probe loop that calls this is cancelled when the container exits: stop in its own task
         task = asyncio.create_task(
@@ -517,13 +460,7 @@ class PodWorker:
         await asyncio.gather(*(self._pre_stop(name, grace) for name, _ in running))
         grace = max(grace - (time.monotonic() - started), 2.0)  # the kubelet grants 2s after a slow hook
         for name, _ in running:
-            await emit(
-                self.ctx.registry,
-                self.pod,
-                "Killing",
-                f"Stopping container {name}",
-                field_path=f"spec.containers{{{name}}}",
-            )
+            await self._container_event(name, "Killing", f"Stopping container {name}")
         await asyncio.gather(*(proc.stop(grace) for _, proc in running), return_exceptions=True)
         # the final status a kubelet reports before the object goes: containers terminated, not ready
         records = {r.name: r for r in self.init + self.containers}
@@ -541,14 +478,7 @@ class PodWorker:
             return
         error = await run_hook(hook, spec, self.pod_ip or "", self._exec_fn(spec), grace)
         if error:
-            await emit(
-                self.ctx.registry,
-                self.pod,
-                "FailedPreStopHook",
-                error,
-                type="Warning",
-                field_path=self._field(spec),
-            )
+            await self._container_event(spec["name"], "FailedPreStopHook", error, warning=True)
 
     # ------------------------------------------------------------------ status
     async def push_status(self) -> None:
