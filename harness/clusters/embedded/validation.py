@@ -252,19 +252,23 @@ _VOLUME_SOURCES = (
 )  # fmt: skip
 
 
+def _unique_label_name(name: str, path: str, names: set[str]) -> list[FieldError]:
+    """A volume's or container's name: required, a DNS-1123 label, unique among ``names`` (then added)."""
+    if not name:
+        return [required(path)]
+    errs = [invalid(path, name, m) for m in dns1123_label(name)]
+    if name in names:
+        errs.append(duplicate(path, name))
+    names.add(name)
+    return errs
+
+
 def validate_volumes(volumes: list[Obj], path: str) -> tuple[list[FieldError], set[str]]:
     errs: list[FieldError] = []
     names: set[str] = set()
     for i, vol in enumerate(volumes):
         p = f"{path}[{i}]"
-        name = vol.get("name") or ""
-        if not name:
-            errs.append(required(f"{p}.name"))
-        else:
-            errs += [invalid(f"{p}.name", name, m) for m in dns1123_label(name)]
-            if name in names:
-                errs.append(duplicate(f"{p}.name", name))
-            names.add(name)
+        errs += _unique_label_name(vol.get("name") or "", f"{p}.name", names)
         sources = [s for s in _VOLUME_SOURCES if vol.get(s) is not None]
         if not sources:
             errs.append(required(p, "must specify a volume type"))
@@ -307,14 +311,7 @@ def validate_containers(
     errs: list[FieldError] = []
     for i, c in enumerate(containers):
         p = f"{path}[{i}]"
-        name = c.get("name") or ""
-        if not name:
-            errs.append(required(f"{p}.name"))
-        else:
-            errs += [invalid(f"{p}.name", name, m) for m in dns1123_label(name)]
-            if name in names:
-                errs.append(duplicate(f"{p}.name", name))
-            names.add(name)
+        errs += _unique_label_name(c.get("name") or "", f"{p}.name", names)
         if not c.get("image"):
             errs.append(required(f"{p}.image"))
         errs += validate_volume_mounts(c.get("volumeMounts") or [], volumes, f"{p}.volumeMounts")
