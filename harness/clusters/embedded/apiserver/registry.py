@@ -171,6 +171,15 @@ class Registry:
             raise errors.bad_request("the server could not find the requested resource")
         return namespace
 
+    def _decoded_body(self, info: Resource, obj: object, field_validation: str | None) -> Obj:
+        """A private copy of a create/update body, checked against the type and decoded (as the codec)."""
+        if not isinstance(obj, dict):
+            raise errors.bad_request("Object 'Kind' is missing in request body")
+        obj = clone(obj)
+        self._check_type(info, obj)
+        decode(info, obj, field_validation)
+        return obj
+
     def _check_type(self, info: Resource, obj: Obj) -> None:
         api_version, kind = obj.get("apiVersion"), obj.get("kind")
         if api_version and api_version != info.api_version:
@@ -198,11 +207,7 @@ class Registry:
         field_validation: str | None = None,
     ) -> Obj:
         info = resource_info(resource)
-        if not isinstance(obj, dict):
-            raise errors.bad_request("Object 'Kind' is missing in request body")
-        obj = clone(obj)
-        self._check_type(info, obj)
-        decode(info, obj, field_validation)
+        obj = self._decoded_body(info, obj, field_validation)
         meta = md(obj)
         ns = self._ns(info, namespace)
         if info.namespaced:
@@ -280,11 +285,7 @@ class Registry:
         dry_run: bool = False,
     ) -> Obj:
         info = resource_info(resource)
-        if not isinstance(obj, dict):
-            raise errors.bad_request("Object 'Kind' is missing in request body")
-        obj = clone(obj)
-        self._check_type(info, obj)
-        decode(info, obj, field_validation)
+        obj = self._decoded_body(info, obj, field_validation)
         ns = self._ns(info, namespace)
         meta = md(obj)
         name = meta.get("name", "")
