@@ -19,7 +19,6 @@ label holding the recipe's hash, so an edited Dockerfile is rebuilt) and put on 
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -39,6 +38,7 @@ from pytest_kind import KindCluster
 
 from harness.clusters.base import Cluster, ClusterError, HubVersions, Images
 from harness.clusters.existing import format_image
+from harness.clusters.file_lock import file_lock
 from harness.clusters.images_common import CHP_VERSION, READER_IMAGE
 from harness.fixtures import fixtures_dir
 
@@ -448,21 +448,11 @@ class ImageBuilder:
         dockerfile = recipe.context / "Dockerfile"
         if not dockerfile.is_file():
             raise ClusterError(f"image recipe {dockerfile} not found: {MISSING_FIXTURES}")
-        with _host_lock(BUILD_LOCK):
+        with file_lock(BUILD_LOCK):
             if self.built_digest(recipe.tag) == recipe.digest:
                 return False
             run_tool(recipe.build_command(self._docker))
         return True
-
-
-@contextlib.contextmanager
-def _host_lock(path: Path) -> Iterator[None]:
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -8,19 +8,18 @@ world-readable cache (never under /root) and are built from a world-readable int
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from harness.clusters.base import ClusterError
+from harness.clusters.file_lock import file_lock
 
 #: The interpreter pod environments are built from: it must be executable by any uid.
 POD_PYTHON = "/usr/bin/python3"
@@ -74,7 +73,7 @@ def ensure_env(recipe: EnvRecipe) -> list[Path]:
     _world_readable(cache_dir())
     _world_readable(envs)
     target = envs / recipe.key
-    with _locked(envs / f".{recipe.key}.lock"):
+    with file_lock(envs / f".{recipe.key}.lock"):
         if not (target / _COMPLETE).exists():
             scratch = envs / f".{recipe.key}.building-{os.getpid()}"
             shutil.rmtree(scratch, ignore_errors=True)
@@ -148,16 +147,6 @@ def _run(argv: list[str], recipe: EnvRecipe) -> None:
             f"building environment {recipe.label!r} failed: {' '.join(argv)} exited {proc.returncode}\n"
             f"{proc.stderr.strip()[-4000:]}"
         )
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    with open(path, "a+") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _world_readable(path: Path) -> None:

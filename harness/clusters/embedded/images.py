@@ -7,14 +7,13 @@ the cluster runs are usable at once, as after ``kind load docker-image``.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from harness.clusters.file_lock import file_lock
 
 FILE_NAME = "images.json"
 
@@ -67,7 +66,7 @@ class ImageMap:
 
     def put(self, image: str, entry: ImageEntry) -> None:
         self.file.parent.mkdir(parents=True, exist_ok=True)
-        with self._locked():
+        with file_lock(self.file.with_suffix(".lock")):
             try:
                 raw = json.loads(self.file.read_text())
             except FileNotFoundError:
@@ -76,12 +75,3 @@ class ImageMap:
             tmp = self.file.with_suffix(f".tmp-{os.getpid()}")
             tmp.write_text(json.dumps(raw, indent=2, sort_keys=True) + "\n")
             tmp.replace(self.file)
-
-    @contextmanager
-    def _locked(self) -> Iterator[None]:
-        with open(self.file.with_suffix(".lock"), "a+") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)

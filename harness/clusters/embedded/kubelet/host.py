@@ -8,15 +8,14 @@ the same subnet or bridge name.
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import json
 import os
 import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from harness.clusters.base import ClusterError
+from harness.clusters.file_lock import file_lock
 
 #: Held while choosing and claiming subnets / bridge names; shared by every cluster on the host.
 LOCK_PATH = Path(os.environ.get("JHSC_HOST_LOCK", "/run/jhsc.lock"))
@@ -31,15 +30,9 @@ def require_root() -> None:
         )
 
 
-@contextmanager
-def host_lock() -> Iterator[None]:
-    LOCK_PATH.parent.mkdir(parents=True, exist_ok=True)
-    with open(LOCK_PATH, "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+def host_lock() -> AbstractContextManager[None]:
+    """The host-wide network lock (``LOCK_PATH``)."""
+    return file_lock(LOCK_PATH)
 
 
 def run_ip(*args: str, check: bool = True) -> str:
