@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from kubernetes import client, config, watch
 from kubernetes.client.exceptions import ApiException
 
@@ -507,6 +508,60 @@ def test_create_discards_client_status(server: Standalone, ns: str) -> None:
                "status": {"phase": "Running", "podIP": "1.2.3.4"}}  # fmt: skip
         made = c.post(f"/api/v1/namespaces/{ns}/pods", json=pod).json()
         assert made["status"] == {"phase": "Pending", "qosClass": "BestEffort"}
+
+
+def workload(kind: str, name: str) -> dict[str, object]:
+    labels = {"app": name}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": kind,
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": 0,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+            },
+        },
+    }
+
+
+def test_kubectl_creates_workloads_without_status(
+    server: Standalone, api_client: client.ApiClient, ns: str, tmp_path: Path
+) -> None:
+    manifest = tmp_path / "workloads.yaml"
+    manifest.write_text(yaml.safe_dump_all([workload("ReplicaSet", "rs"), workload("Deployment", "dep")]))
+    done = subprocess.run(
+        [KUBECTL, f"--kubeconfig={server.kubeconfig}", "--namespace", ns, "create", "-f", str(manifest)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["replicaset.apps/rs created", "deployment.apps/dep created"]
+    apps = client.AppsV1Api(api_client)
+    rs = apps.read_namespaced_replica_set("rs", ns)
+    assert (rs.status.replicas, rs.status.ready_replicas) == (0, None)
+    dep = apps.read_namespaced_deployment("dep", ns)
+    assert dep.status.replicas is None and dep.status.conditions is None
+
+
+def test_client_sent_status_is_replaced_on_create(api_client: client.ApiClient, ns: str) -> None:
+    apps = client.AppsV1Api(api_client)
+    body = {**workload("ReplicaSet", "claims-ready"), "status": {"replicas": 3, "readyReplicas": 3}}
+    created = apps.create_namespaced_replica_set(ns, body)
+    assert (created.status.replicas, created.status.ready_replicas) == (0, None)
+    core = client.CoreV1Api(api_client)
+    pvc = core.create_namespaced_persistent_volume_claim(
+        ns,
+        {
+            "metadata": {"name": "claim"},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
+            "status": {"phase": "Bound"},
+        },
+    )
+    assert pvc.status.phase == "Pending"
 
 
 def test_watch_as_table_for_kubectl_get_watch(server: Standalone, ns: str) -> None:
