@@ -22,7 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import kube_waits
 import pytest
+from kube_waits import found, gone
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
@@ -116,34 +118,15 @@ def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedded]:
 def namespace(embedded: Embedded) -> Iterator[str]:
     name = f"ctl-{uuid.uuid4().hex[:8]}"
     embedded.core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
-    wait_for(lambda: _exists(lambda: embedded.core.read_namespaced_service_account("default", name)))
+    wait_for(lambda: found(lambda: embedded.core.read_namespaced_service_account("default", name)))
     yield name
     with contextlib.suppress(ApiException):
         embedded.core.delete_namespace(name)
 
 
 def wait_for(fn: Callable[[], T | None], timeout: float = 10.0, what: str = "condition") -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fn()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
-
-
-def _exists(read: Callable[[], Any]) -> Any:
-    try:
-        return read()
-    except ApiException as e:
-        if e.status == 404:
-            return None
-        raise
-
-
-def _gone(read: Callable[[], Any]) -> bool:
-    return _exists(read) is None
+    """Controllers without a kubelet answer fast: fail after 10s unless told otherwise."""
+    return kube_waits.wait_for(fn, timeout, what, interval=0.05)
 
 
 def make_pvc(name: str, storage_class: str | None = None, size: str = "1Gi") -> dict[str, Any]:
@@ -240,7 +223,7 @@ def test_reclaim_delete_removes_directory_and_pv(embedded: Embedded, namespace: 
     path = embedded.config.volumes_dir / pv_name
     (path / "notebook.ipynb").write_text("{}")
     embedded.core.delete_namespaced_persistent_volume_claim("gone", namespace)
-    wait_for(lambda: _gone(lambda: embedded.core.read_persistent_volume(pv_name)), what="PV deleted")
+    wait_for(lambda: gone(lambda: embedded.core.read_persistent_volume(pv_name)), what="PV deleted")
     assert not path.exists()
 
 
@@ -259,7 +242,7 @@ def test_reclaim_retain_keeps_directory_and_released_pv(embedded: Embedded, name
         assert pv.spec.persistent_volume_reclaim_policy == "Retain"
         assert (path / "data.txt").read_text() == "keep me"
         embedded.core.delete_persistent_volume(pv_name)  # Released, not Bound: pv-protection lets it go
-        wait_for(lambda: _gone(lambda: embedded.core.read_persistent_volume(pv_name)), what="PV deleted")
+        wait_for(lambda: gone(lambda: embedded.core.read_persistent_volume(pv_name)), what="PV deleted")
         assert (path / "data.txt").exists(), "deleting a Retain PV must never touch the data"
     finally:
         # the response is a Status, which this client cannot read as a StorageClass (as on a real cluster)
@@ -378,7 +361,7 @@ def test_pvc_in_use_stays_terminating_until_pod_is_gone(embedded: Embedded, name
     assert pvc.metadata.finalizers == ["kubernetes.io/pvc-protection"]
     embedded.core.delete_namespaced_pod("user", namespace, grace_period_seconds=0)
     wait_for(
-        lambda: _gone(lambda: embedded.core.read_namespaced_persistent_volume_claim("home", namespace)),
+        lambda: gone(lambda: embedded.core.read_namespaced_persistent_volume_claim("home", namespace)),
         what="PVC removed once unused",
     )
 
@@ -539,7 +522,7 @@ def test_endpoints_follow_pod_readiness_and_named_ports(embedded: Embedded, name
         embedded.core.replace_namespaced_pod_status(name, namespace, pod)
 
     def subsets() -> list[client.V1EndpointSubset] | None:
-        ep = _exists(lambda: embedded.core.read_namespaced_endpoints("proxy-api", namespace))
+        ep = found(lambda: embedded.core.read_namespaced_endpoints("proxy-api", namespace))
         ok = ep is not None and ep.subsets and ep.subsets[0].addresses and ep.subsets[0].not_ready_addresses
         return ep.subsets if ok else None
 
@@ -579,7 +562,7 @@ def _configmap(
 
 
 def _cm(embedded: Embedded, ns: str, name: str) -> client.V1ConfigMap | None:
-    return _exists(lambda: embedded.core.read_namespaced_config_map(name, ns))
+    return found(lambda: embedded.core.read_namespaced_config_map(name, ns))
 
 
 def test_gc_background_deletes_dependents_after_owner(embedded: Embedded, namespace: str) -> None:
@@ -626,7 +609,7 @@ def test_deleting_a_deployment_cascades_to_replicasets_and_pods(
         lambda: (
             not embedded.apps.list_namespaced_replica_set(namespace).items
             and not _pods(embedded, namespace, "app=app")
-            and _gone(lambda: embedded.apps.read_namespaced_deployment("app", namespace))
+            and gone(lambda: embedded.apps.read_namespaced_deployment("app", namespace))
         ),
         what=f"{policy} cascade",
     )
@@ -636,7 +619,7 @@ def test_namespace_deletion_cascades(embedded: Embedded) -> None:
     ns = f"ctl-{uuid.uuid4().hex[:8]}"
     embedded.core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=ns)))
     wait_for(
-        lambda: _exists(lambda: embedded.core.read_namespaced_service_account("default", ns)),
+        lambda: found(lambda: embedded.core.read_namespaced_service_account("default", ns)),
         what="default SA",
     )
     embedded.core.create_namespaced_persistent_volume_claim(ns, make_pvc("home"))
@@ -644,8 +627,8 @@ def test_namespace_deletion_cascades(embedded: Embedded) -> None:
     embedded.apps.create_namespaced_deployment(ns, _deployment("hub", "Recreate"))
     wait_for(lambda: _pods(embedded, ns, "app=hub"), what="hub pod")
     embedded.core.delete_namespace(ns)
-    wait_for(lambda: _gone(lambda: embedded.core.read_namespace(ns)), timeout=20, what="namespace removed")
-    wait_for(lambda: _gone(lambda: embedded.core.read_persistent_volume(pv_name)), what="its PV reclaimed")
+    wait_for(lambda: gone(lambda: embedded.core.read_namespace(ns)), timeout=20, what="namespace removed")
+    wait_for(lambda: gone(lambda: embedded.core.read_persistent_volume(pv_name)), what="its PV reclaimed")
     assert not (embedded.config.volumes_dir / pv_name).exists()
 
 

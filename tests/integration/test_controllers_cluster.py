@@ -11,14 +11,13 @@ deleting a namespace with running pods finishes once the kubelet has stopped the
 from __future__ import annotations
 
 import os
-import time
 import uuid
-from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from kube_waits import gone, wait_for
 from kubernetes import client, config
-from kubernetes.client.exceptions import ApiException
 
 from harness.clusters.embedded.cluster import EmbeddedCluster
 
@@ -27,8 +26,6 @@ pytestmark = [
     pytest.mark.root,
     pytest.mark.skipif(os.geteuid() != 0, reason="the embedded cluster needs root"),
 ]
-
-T = TypeVar("T")
 
 
 @pytest.fixture(scope="module")
@@ -42,27 +39,6 @@ def api(cluster: EmbeddedCluster) -> Iterator[client.ApiClient]:
     api = config.new_client_from_config(str(cluster.kubeconfig))
     yield api
     api.close()
-
-
-def wait_for(fn: Callable[[], T | None], timeout: float = 60.0, what: str = "condition") -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fn()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.2)
-
-
-def _gone(read: Callable[[], Any]) -> bool:
-    try:
-        read()
-    except ApiException as e:
-        if e.status == 404:
-            return True
-        raise
-    return False
 
 
 def hub_deployment(claim: str) -> dict[str, Any]:
@@ -153,14 +129,12 @@ def test_hub_state_survives_pod_replacement_and_is_reclaimed(
         wait_for(
             lambda: (
                 not core.list_namespaced_pod(ns).items
-                and _gone(lambda: apps.read_namespaced_deployment("hub", ns))
+                and gone(lambda: apps.read_namespaced_deployment("hub", ns))
             ),
             what="deployment and its pods gone",
         )
         core.delete_namespaced_persistent_volume_claim("hub-db-dir", ns)
-        wait_for(
-            lambda: _gone(lambda: core.read_persistent_volume(pvc.spec.volume_name)), what="PV reclaimed"
-        )
+        wait_for(lambda: gone(lambda: core.read_persistent_volume(pvc.spec.volume_name)), what="PV reclaimed")
         assert not volume.exists()
     finally:
         core.delete_namespace(ns)
@@ -191,6 +165,6 @@ def test_namespace_with_running_pods_goes_away(cluster: EmbeddedCluster, api: cl
     wait_for(lambda: core.read_namespaced_pod("user", ns).status.phase == "Running", what="pod Running")
     pv_name = core.read_namespaced_persistent_volume_claim("home", ns).spec.volume_name
     core.delete_namespace(ns)
-    wait_for(lambda: _gone(lambda: core.read_namespace(ns)), what="namespace removed")
-    wait_for(lambda: _gone(lambda: core.read_persistent_volume(pv_name)), what="its PV reclaimed")
+    wait_for(lambda: gone(lambda: core.read_namespace(ns)), what="namespace removed")
+    wait_for(lambda: gone(lambda: core.read_persistent_volume(pv_name)), what="its PV reclaimed")
     assert not (cluster.config.volumes_dir / pv_name).exists()

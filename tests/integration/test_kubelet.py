@@ -17,11 +17,12 @@ import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
+from kube_waits import found, gone, wait_for
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
@@ -33,7 +34,6 @@ pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="the embedded kubelet needs root"),
 ]
 
-T = TypeVar("T")
 KUBECTL = str(Path(sys.executable).parent / "kubectl")
 #: world-executable interpreter for uid-1000 containers (the venv's lives where uid 1000 cannot go)
 SYS_PYTHON = "/usr/bin/python3"
@@ -65,7 +65,7 @@ def core(cluster: EmbeddedCluster) -> Iterator[client.CoreV1Api]:
 def ns(core: client.CoreV1Api) -> Iterator[str]:
     name = f"kt-{uuid.uuid4().hex[:8]}"
     core.create_namespace({"metadata": {"name": name}})
-    wait_for(lambda: _exists(lambda: core.read_namespaced_service_account("default", name)), 30, "default SA")
+    wait_for(lambda: found(lambda: core.read_namespaced_service_account("default", name)), 30, "default SA")
     yield name
     with _suppress_404():
         core.delete_namespace(name)
@@ -77,27 +77,6 @@ class _suppress_404:
 
     def __exit__(self, etype: Any, exc: Any, tb: Any) -> bool:
         return isinstance(exc, ApiException) and exc.status == 404
-
-
-def _exists(read: Callable[[], Any]) -> bool:
-    try:
-        read()
-    except ApiException as e:
-        if e.status == 404:
-            return False
-        raise
-    return True
-
-
-def wait_for(fn: Callable[[], T | None], timeout: float = 60.0, what: str = "condition") -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fn()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.1)
 
 
 def pod(name: str, command: list[str], **spec: Any) -> dict[str, Any]:
@@ -126,7 +105,7 @@ def finished(core: client.CoreV1Api, ns: str, name: str, timeout: float = 60) ->
 
 def delete_and_wait(core: client.CoreV1Api, ns: str, name: str, timeout: float = 60) -> None:
     core.delete_namespaced_pod(name, ns)
-    wait_for(lambda: not _exists(lambda: core.read_namespaced_pod(name, ns)), timeout, f"pod {name} gone")
+    wait_for(lambda: gone(lambda: core.read_namespaced_pod(name, ns)), timeout, f"pod {name} gone")
 
 
 def kubectl(cluster: EmbeddedCluster, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -326,7 +305,7 @@ def test_graceful_deletion_and_teardown_leave_nothing(tmp_path: Path) -> None:
     with EmbeddedCluster(data_dir) as c:
         api = config.new_client_from_config(str(c.kubeconfig))
         core = client.CoreV1Api(api)
-        wait_for(lambda: _exists(lambda: core.read_namespaced_service_account("default", "default")), 30)
+        wait_for(lambda: found(lambda: core.read_namespaced_service_account("default", "default")), 30)
         graceful = ["sh", "-c", "trap 'exit 0' TERM; sleep 300 & wait"]
         core.create_namespaced_pod("default", pod("sleeper", graceful))
         core.create_namespaced_pod("default", pod("stays", ["sleep", "300"]))
