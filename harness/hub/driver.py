@@ -107,11 +107,15 @@ class HubClient:
     ):
         self.base_url = base_url.rstrip("/")
         self.token = token
-        self._http = httpx.Client(
+        self._timeout, self._transport = timeout, transport
+        self._http = self._new_http()
+
+    def _new_http(self) -> httpx.Client:
+        return httpx.Client(
             base_url=self.base_url,
-            headers={"Authorization": f"token {token}"},
-            timeout=timeout,
-            transport=transport,
+            headers={"Authorization": f"token {self.token}"},
+            timeout=self._timeout,
+            transport=self._transport,
             follow_redirects=False,
         )
 
@@ -158,6 +162,11 @@ class HubClient:
                 # gives 404 when that is down too); only a refused token is final.
                 if exc.status in (401, 403) or time.monotonic() > deadline:
                     raise
+                # Drop kept-alive connections: while a node restarts, a connection can land on
+                # whatever briefly answers on the Service address and would be reused forever.
+                if self._transport is None:
+                    self._http.close()
+                    self._http = self._new_http()
                 time.sleep(1)
 
     def info(self) -> dict[str, Any]:

@@ -119,3 +119,19 @@ def test_put_file_creates_parent_directories_first() -> None:
         ("/user/alice/api/contents/a/b", "directory"),
         ("/user/alice/api/contents/a/b/c.txt", "file"),
     ]
+
+
+def test_wait_up_outlasts_a_proxy_404_but_not_a_bad_token() -> None:
+    codes = iter([404, 404, 200])
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        code = next(codes)
+        return httpx.Response(code, json={"version": "6.1.1"} if code == 200 else {"message": "Not Found"})
+
+    with _client(handler) as hub:
+        assert hub.wait_up(timeout=30)["version"] == "6.1.1"
+    with (
+        _client(lambda req: httpx.Response(403, json={"message": "Forbidden"})) as hub,
+        pytest.raises(HubApiError),
+    ):
+        hub.wait_up(timeout=30)
