@@ -7,7 +7,7 @@ until garbage collection; the consumers restart the watch after an error, so eac
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +63,9 @@ def boom(*_: object) -> None:
     raise RuntimeError("handler failed")
 
 
-async def _restarts_with_closed_streams(registry: WatchRegistry, loop: Callable[[], Awaitable[None]]) -> None:
+async def _restarts_with_closed_streams(
+    registry: WatchRegistry, loop: Callable[[], Coroutine[Any, Any, None]]
+) -> None:
     """Run ``loop`` until it watched twice (the first watch ended on the error): all streams end closed."""
     task = asyncio.create_task(loop())
     try:
@@ -92,7 +94,7 @@ def test_kubelet_pod_watch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_scheduler_pod_watch(monkeypatch: pytest.MonkeyPatch) -> None:
     registry = WatchRegistry(("ADDED", POD))
-    scheduler = Scheduler(registry, "node")
+    scheduler = Scheduler(registry, "node")  # type: ignore[arg-type]  # only watch() is used
     monkeypatch.setattr(scheduler, "_observe", boom)
     asyncio.run(_restarts_with_closed_streams(registry, scheduler._watch))
 
@@ -100,7 +102,7 @@ def test_scheduler_pod_watch(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_service_proxy_watch() -> None:
     registry = WatchRegistry(("ADDED", {"metadata": {"name": "s", "namespace": "ns"}}))
     proxy = ServiceProxy.__new__(ServiceProxy)
-    proxy.registry = registry
+    proxy.registry = registry  # type: ignore[assignment]  # only watch() is used
     asyncio.run(_restarts_with_closed_streams(registry, lambda: proxy._watch("services", boom)))
 
 
