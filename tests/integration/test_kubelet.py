@@ -465,3 +465,29 @@ def test_post_start_and_pre_stop_hooks(core: client.CoreV1Api, ns: str, tmp_path
         30,
         "FailedPostStartHook",
     )
+
+
+def test_image_environment_under_a_fresh_tmpfs_dir_stays_visible(
+    cluster: EmbeddedCluster, core: client.CoreV1Api, ns: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """/tmp is a fresh tmpfs in every pod, yet an image's environment may live there (a CI checkout's
+    nox venv): its files must show through, read-only, as an image's would."""
+    from harness.clusters.embedded.images import ImageEntry, ImageMap
+
+    env_root = Path(f"/tmp/jhsc-image-env-{uuid.uuid4().hex[:8]}")
+    try:
+        subprocess.run([SYS_PYTHON, "-m", "venv", "--without-pip", str(env_root)], check=True)
+        ImageMap(cluster.config.data_dir).put(
+            "harness.local/tmp-env:1", ImageEntry(path=[str(env_root / "bin")])
+        )
+        script = "import sys, os; print(sys.prefix); open(sys.prefix + '/x', 'w')"
+        manifest = pod("tmp-env", ["python3", "-c", script], restartPolicy="Never")
+        manifest["spec"]["containers"][0]["image"] = "harness.local/tmp-env:1"
+        core.create_namespaced_pod(ns, manifest)
+        done = finished(core, ns, "tmp-env")
+        state = done.status.container_statuses[0].state.terminated
+        log = core.read_namespaced_pod_log("tmp-env", ns)
+        assert str(env_root) in log.splitlines(), log
+        assert state.exit_code == 1 and "Read-only file system" in log, "the image's files must be read-only"
+    finally:
+        shutil.rmtree(env_root, ignore_errors=True)

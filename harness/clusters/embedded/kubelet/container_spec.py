@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..images import ImageEntry
 from .api import Obj
+from .container_init import FRESH_TMPFS
 from .context import NodeContext
 from .envvars import container_env, expand
 from .identity import IMAGE_USER_IDS, container_identity, home_for
@@ -64,6 +66,29 @@ def _pod_file_mounts(pod_dir: Path, pod: Obj, container: Obj) -> list[Mount]:
     return mounts
 
 
+def _image_mounts(entry: ImageEntry) -> list[Mount]:
+    """An image brings its own filesystem; here that is its environments, which must stay visible.
+
+    The container root gets fresh tmpfs on /tmp, /home and /run, so an environment living there (a
+    nox or tox venv in a checkout under /tmp, say) would vanish inside the pod and its command would
+    not be found. Such environments, and the interpreter a venv points at, are bound read-only at
+    their own path, as their files would be in a real image.
+    """
+    roots: set[Path] = set()
+    for entry_dir in entry.path:
+        bin_dir = Path(entry_dir)
+        roots.add(bin_dir.parent)
+        interpreter = bin_dir / "python3"
+        if interpreter.exists():
+            roots.add(interpreter.resolve().parent.parent)
+    hidden = [
+        root
+        for root in sorted(roots)
+        if root.is_absolute() and len(root.parts) > 2 and root.parts[1] in FRESH_TMPFS and root.is_dir()
+    ]
+    return [Mount(str(root), str(root), readonly=True) for root in hidden]
+
+
 async def build_launch(
     ctx: NodeContext,
     pod: Obj,
@@ -84,8 +109,10 @@ async def build_launch(
     argv = [expand(arg, env) for arg in command_argv(container, entry)]
     exec_path = find_executable(argv[0], env.get("PATH", SYSTEM_PATH), uid, set(groups))
     fs_group = (pod["spec"].get("securityContext") or {}).get("fsGroup")
-    mounts = _pod_file_mounts(pod_dir, pod, container) + container_mounts(
-        container, volumes, int(fs_group) if fs_group is not None else None
+    mounts = (
+        _image_mounts(entry)
+        + _pod_file_mounts(pod_dir, pod, container)
+        + container_mounts(container, volumes, int(fs_group) if fs_group is not None else None)
     )
     image_dirs: list[dict[str, object]] = []
     if entry.passwd_user:  # a Jupyter image has its user's home, owned by it (docker-stacks: 2775 1000:100)
