@@ -84,7 +84,8 @@ def describe_step(step: Any) -> str:
     if hasattr(body, "name"):
         return f"{step.kind} {body.name}"
     if step.kind == "restart_hub" and (body.kubespawner or body.jupyterhub):
-        return f"restart_hub -> kubespawner {body.kubespawner or '='} jupyterhub {body.jupyterhub or '='}"
+        parts = [f"{k} {getattr(body, k)}" for k in ("kubespawner", "jupyterhub") if getattr(body, k)]
+        return "restart_hub -> " + ", ".join(parts)
     return step.kind
 
 
