@@ -246,7 +246,9 @@ class HubClient:
 
     def follow_progress(self, user: str, server: str = "", timeout: float = 300.0) -> Progress:
         """Read ``.../progress`` until it reports ready or failed (or ends)."""
-        path = f"/hub/api/users/{quote(user, safe='')}/servers/{quote(server, safe='')}/progress"
+        # server_path() gives ".../server/progress" for the default server: a proxy may collapse the
+        # "servers//progress" spelling (the embedded one does) and JupyterHub then answers 404.
+        path = server_path(user, server) + "/progress"
         progress = Progress()
         with self._http.stream("GET", path, timeout=httpx.Timeout(timeout, connect=30.0)) as resp:
             if resp.status_code != 200:

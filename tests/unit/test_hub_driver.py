@@ -46,6 +46,22 @@ def test_start_follows_progress_to_ready() -> None:
     assert seen[1][1] == "/hub/api/users/alice/servers/work/progress"
 
 
+def test_default_server_progress_path_has_no_empty_segment() -> None:
+    paths = []
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        paths.append(req.url.raw_path.decode())
+        return (
+            httpx.Response(202)
+            if req.method == "POST"
+            else httpx.Response(200, content=_sse({"ready": True}))
+        )
+
+    with _client(handler) as hub:
+        hub.start_server("alice")
+    assert paths == ["/hub/api/users/alice/server", "/hub/api/users/alice/server/progress"]
+
+
 def test_spawn_failure_carries_kubespawner_message() -> None:
     msg = 'Spawn failed: (422) Reason: Unprocessable Entity: PersistentVolumeClaim "claim-x" is invalid'
 
