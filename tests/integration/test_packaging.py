@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from harness.clusters.embedded.envs import uv_executable
+
 ROOT = Path(__file__).resolve().parents[2]
 SOURCES = ["pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "harness", "fixtures"]
 
@@ -38,8 +40,9 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         else:
             shutil.copy2(path, src / name)
     out = work / "dist"
+    # uv, not pip: nox's uv-made venvs (CI's) have no pip, and uv is a dependency anyway.
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", str(src), "-w", str(out)],
+        [uv_executable(), "build", "--quiet", "--wheel", "--out-dir", str(out), str(src)],
         check=True,
         timeout=600,
     )
@@ -62,7 +65,18 @@ def test_wheel_ships_the_fixtures_as_package_data(wheel: Path) -> None:
 def test_installed_kind_backend_finds_its_fixtures(wheel: Path, tmp_path: Path) -> None:
     site = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(site), str(wheel)],
+        [
+            uv_executable(),
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--python",
+            sys.executable,
+            "--target",
+            str(site),
+            str(wheel),
+        ],
         check=True,
         timeout=300,
     )

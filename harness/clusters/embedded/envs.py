@@ -100,7 +100,7 @@ def _path_dirs(recipe: EnvRecipe, root: Path) -> list[Path]:
 
 def _build(recipe: EnvRecipe, into: Path) -> None:
     if recipe.kind == "python":
-        uv = _uv()
+        uv = uv_executable()
         # --relocatable: the env is built in a scratch dir and renamed; absolute shebangs would point
         # at the scratch dir and every console script (jupyterhub, ...) would be "not found" in pods
         _run([uv, "venv", "--quiet", "--relocatable", "--python", POD_PYTHON, str(into)], recipe)
@@ -130,7 +130,7 @@ def _build(recipe: EnvRecipe, into: Path) -> None:
         raise ClusterError(f"unknown environment kind {recipe.kind!r}")
 
 
-def _uv() -> str:
+def uv_executable() -> str:
     beside = Path(sys.executable).parent / "uv"
     if beside.exists():
         return str(beside)
