@@ -86,6 +86,11 @@ def schema(session: nox.Session) -> None:
 
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Benchmark the embedded API server alone; writes reports/bench-apiserver.json (RSS < 150 MiB)."""
-    session.install("-e", ".")
+    """Benchmarks for the closing note: the API server alone (reports/bench-apiserver.json, RSS < 150
+    MiB), pod start-up vs bare processes (bench-pods.json) and spawns through a deployed hub vs a bare
+    jupyter-server (bench-spawn.json); ends with one table of the numbers. The last two need root."""
+    session.install("-e", ".", *EMBEDDED_TOOLS)
     session.run("python", "tests/bench/bench_apiserver.py", *session.posargs)
+    session.run("python", "tests/bench/bench_pods.py")
+    session.run("python", "tests/bench/bench_spawn.py")
+    session.run("python", "tests/bench/bench_summary.py")
