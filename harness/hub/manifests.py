@@ -109,7 +109,14 @@ def hub_deployment(images: Images, config_text: str) -> Manifest:
             {"name": "PYTHONUNBUFFERED", "value": "1"},
         ],
         "ports": [{"name": "hub", "containerPort": HUB_PORT}],
-        "readinessProbe": {"httpGet": {"path": "/hub/health", "port": "hub"}, "periodSeconds": 2},
+        # z2jh's values: a hub that is busy for a moment (a spawn's first KubeSpawner imports) must not
+        # drop out of the Service's endpoints, which would cut the proxy and every server off it.
+        "readinessProbe": {
+            "httpGet": {"path": "/hub/health", "port": "hub"},
+            "periodSeconds": 2,
+            "timeoutSeconds": 1,
+            "failureThreshold": 1000,
+        },
         "volumeMounts": [
             {"name": "config", "mountPath": CONFIG_DIR},
             {"name": "hub-db", "mountPath": DATA_DIR},

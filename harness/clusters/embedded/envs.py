@@ -30,7 +30,7 @@ def cache_dir() -> Path:
 
 
 #: bumped whenever the way environments are built changes (it is part of every cache key)
-BUILD_FORMAT = 2
+BUILD_FORMAT = 3
 
 
 @dataclass(frozen=True)
@@ -104,8 +104,20 @@ def _build(recipe: EnvRecipe, into: Path) -> None:
         # --relocatable: the env is built in a scratch dir and renamed; absolute shebangs would point
         # at the scratch dir and every console script (jupyterhub, ...) would be "not found" in pods
         _run([uv, "venv", "--quiet", "--relocatable", "--python", POD_PYTHON, str(into)], recipe)
+        # --compile-bytecode: as `pip install` in an image build does. Pods run as uid 1000 and cannot
+        # write __pycache__ here, so without it every start recompiles jupyter_server & co (seconds
+        # of CPU per spawn, enough to starve the hub's readiness probe on a 2-core machine).
         _run(
-            [uv, "pip", "install", "--quiet", "--python", str(into / "bin" / "python"), *recipe.requirements],
+            [
+                uv,
+                "pip",
+                "install",
+                "--quiet",
+                "--compile-bytecode",
+                "--python",
+                str(into / "bin" / "python"),
+                *recipe.requirements,
+            ],
             recipe,
         )
     elif recipe.kind == "npm":
