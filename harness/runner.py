@@ -101,6 +101,7 @@ def _make_target(scenario: Any, ctx: RunContext) -> HubTarget:
             kube_=kube,
             images_=ctx.cluster.images(ctx.versions) if hub_ns else None,
             scenario_users=tuple(u.name for u in scenario.users),
+            scenario_servers=_server_names(scenario),
         )
     return DeployedHub(
         cluster=ctx.cluster,
@@ -110,6 +111,12 @@ def _make_target(scenario: Any, ctx: RunContext) -> HubTarget:
         kubespawner_config=dict(scenario.kubespawner),
         hub_config=dict(scenario.hub_config),
     )
+
+
+def _server_names(scenario: Any) -> tuple[str, ...]:
+    """Every server name the scenario's steps use, the default server ("") first."""
+    names = {getattr(step.body, "server", "") for step in [*scenario.steps, *scenario.finally_]}
+    return ("", *sorted(names - {""}))
 
 
 # ------------------------------------------------------------------------------------------ steps
@@ -170,19 +177,28 @@ def _run_step(step: Any, state: _State, scenario: Any, ctx: RunContext) -> str:
         )
     if kind == "expect_pvc":
         kube, ns = _need_cluster(state, kind)
-        found = pvc.expect_pvc(kube, ns, body.model_copy(update={"name": target.object_name(body.name)}))
+        name = target.resolve_name(body.name)
+        try:
+            found = pvc.expect_pvc(kube, ns, body.model_copy(update={"name": name.hub}))
+        except CheckFailed as exc:
+            raise CheckFailed(f"{exc}{name.failure_note()}") from exc
         if found is None:
-            return "absent"
-        return f"{(found.get('status') or {}).get('phase')}, {found['spec'].get('volumeName')}"
+            return "absent" + name.progress_note()
+        phase = (found.get("status") or {}).get("phase")
+        return f"{phase}, {found['spec'].get('volumeName')}{name.progress_note()}"
     if kind == "expect_mount":
         kube, ns = _need_cluster(state, kind)
         update: dict[str, Any] = {"user": user}
-        if body.claim is not None:
-            update["claim"] = target.object_name(body.claim)
-        mount.expect_mount(
-            kube, ns, state.hub, body.model_copy(update=update), scenario.kubespawner.get("working_dir")
-        )
-        return ""
+        claim = target.resolve_name(body.claim) if body.claim is not None else None
+        if claim is not None:
+            update["claim"] = claim.hub
+        try:
+            mount.expect_mount(
+                kube, ns, state.hub, body.model_copy(update=update), scenario.kubespawner.get("working_dir")
+            )
+        except CheckFailed as exc:
+            raise CheckFailed(f"{exc}{claim.failure_note() if claim else ''}") from exc
+        return claim.progress_note().lstrip("; ") if claim else ""
     if kind == "expect_spawn_failure":
         try:
             state.hub.start_server(user, server, timeout=body.timeout)

@@ -14,13 +14,46 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.clusters.base import Cluster, HubVersions, Images
-from harness.hub import deploy, manifests
+from harness.hub import deploy, manifests, slugs
 from harness.hub.config import HubConfigInput
 from harness.hub.driver import HubClient
 from harness.hub.k8s import Kube
 
 #: Users an existing hub may be driven with all start with this; the harness touches no others.
 EXISTING_HUB_USER_PREFIX = "jhsc-"
+
+#: Name characters: a user name or slug only matches where it is not part of a longer word.
+_BEFORE, _AFTER = r"(?<![A-Za-z0-9_])", r"(?![A-Za-z0-9_])"
+
+
+@dataclass(frozen=True)
+class NameMapping:
+    """A Kubernetes object name from a scenario and the name it has on the hub under test.
+
+    Kept together so every message about the object can say both: a failure on an existing hub
+    must show that ``claim-alice`` was looked for as ``claim-jhsc-alice``, and why.
+    """
+
+    scenario: str
+    hub: str
+    #: How the hub name was derived (slug scheme and the evidence for it); "" on a deployed hub.
+    reason: str = ""
+    #: PVC names the hub's spawner state records for the run's users ("user/server: name").
+    hub_pvcs: tuple[str, ...] = ()
+
+    def progress_note(self) -> str:
+        return f"; as {self.hub} (mapped from {self.scenario})" if self.hub != self.scenario else ""
+
+    def failure_note(self) -> str:
+        if not self.reason:
+            return ""
+        if self.hub == self.scenario:
+            note = f" [scenario name {self.scenario} was used unmapped: {self.reason}"
+        else:
+            note = f" [scenario name {self.scenario} was mapped to {self.hub}: {self.reason}"
+        if self.hub_pvcs:
+            note += "; the hub's spawner state records PVC(s) " + ", ".join(self.hub_pvcs)
+        return note + "]"
 
 
 class HubTarget(abc.ABC):
@@ -56,6 +89,10 @@ class HubTarget(abc.ABC):
     def object_name(self, name: str) -> str:
         """A Kubernetes object name from the scenario, with user names mapped like ``user_name``."""
         return name
+
+    def resolve_name(self, name: str) -> NameMapping:
+        """``object_name`` plus how it was derived, using what the hub reports now."""
+        return NameMapping(name, self.object_name(name))
 
     @abc.abstractmethod
     def restart_hub(self, versions: HubVersions | None) -> None:
@@ -169,6 +206,11 @@ class ExistingHub(HubTarget):
     kube_: Kube | None = None
     images_: Images | None = None
     scenario_users: tuple[str, ...] = ()
+    #: Server names the scenario uses ("" is the default server): they are part of some object names.
+    scenario_servers: tuple[str, ...] = ("",)
+    #: KubeSpawner slug scheme of the hub, and why the harness believes so (set by ``setup``).
+    slug_scheme: str = "safe"
+    slug_evidence: str = "assumed: KubeSpawner 7's default"
     _client: HubClient | None = None
 
     def __post_init__(self) -> None:
@@ -186,7 +228,13 @@ class ExistingHub(HubTarget):
     def setup(self) -> None:
         self._client = HubClient(self.url, self.token)
         version = self._client.wait_up(timeout=60).get("version", "")
-        self.description = f"existing JupyterHub {version} at {self.url}"
+        spawner = self._client.info().get("spawner") or {}
+        spawner_version = str(spawner.get("version") or "")
+        spawner_name = str(spawner.get("class") or "spawner")
+        self.description = f"existing JupyterHub {version} ({spawner_name} {spawner_version}) at {self.url}"
+        if spawner_version and "kubespawner" in spawner_name.lower():
+            self.slug_scheme = slugs.default_scheme(spawner_version)
+            self.slug_evidence = f"the default of KubeSpawner {spawner_version}, which the hub runs"
 
     def teardown(self, keep: bool) -> None:
         """Delete the run's ``jhsc-`` users (their servers and, per the hub's delete_pvc, PVCs)."""
@@ -204,17 +252,90 @@ class ExistingHub(HubTarget):
         if step_kind in ("restart_hub", "restart_cluster"):
             return f"{step_kind} needs a hub the harness deployed (running against an existing hub)"
         if step_kind in ("expect_pvc", "expect_mount") and self.namespace is None:
-            return f"{step_kind} needs the existing hub's user namespace (--hub-namespace)"
+            return f"{step_kind} needs the existing hub's user namespace (--namespace)"
         return None
 
     def user_name(self, name: str) -> str:
         return name if name.startswith(EXISTING_HUB_USER_PREFIX) else EXISTING_HUB_USER_PREFIX + name
 
+    def _replacements(self, scheme: str) -> dict[str, str]:
+        """Scenario name piece -> hub name piece, for every user/server pair of the scenario.
+
+        The raw user name comes first so the slug forms (what templates use) win where they clash.
+        """
+        out: dict[str, str] = {}
+        for user in self.scenario_users:
+            mapped = self.user_name(user)
+            if mapped != user:
+                out[user] = mapped
+            for server in self.scenario_servers:
+                ours, theirs = (slugs.template_values(u, server, scheme) for u in (user, mapped))
+                out.update({ours[key]: theirs[key] for key in ours if ours[key] != theirs[key]})
+        return out
+
+    def _mapped(self, name: str, scheme: str) -> str:
+        table = self._replacements(scheme)
+        if not table:
+            return name
+        words = "|".join(re.escape(w) for w in sorted(table, key=len, reverse=True))
+        return re.sub(f"{_BEFORE}({words}){_AFTER}", lambda m: table[m.group(1)], name)
+
     def object_name(self, name: str) -> str:
-        """Rewrite whole-word scenario user names (``claim-alice`` -> ``claim-jhsc-alice``)."""
-        for user in sorted(self.scenario_users, key=len, reverse=True):
-            name = re.sub(rf"(?<![a-z0-9_]){re.escape(user)}(?![a-z0-9_])", self.user_name(user), name)
-        return name
+        """The hub's name for a scenario object name: user names and their KubeSpawner slugs mapped.
+
+        ``claim-alice`` -> ``claim-jhsc-alice`` (``claim-jhsc-2dalice`` under the escape scheme);
+        ``claim-carol-x---<hash of carol_x>`` -> ``claim-jhsc-carol-x---<hash of jhsc-carol_x>``.
+        """
+        return self._mapped(name, self.slug_scheme)
+
+    def _recorded_pvcs(self) -> dict[str, str]:
+        """``user/server`` -> the PVC name KubeSpawner saved in the server's state (what it really used)."""
+        if self._client is None:
+            return {}
+        found: dict[str, str] = {}
+        for user in self.scenario_users:
+            try:
+                model = self._client.get_user(self.user_name(user), include_stopped=True) or {}
+            except Exception:  # a hint for messages only; the check itself never depends on it
+                continue
+            for server, spec in (model.get("servers") or {}).items():
+                pvc_name = ((spec or {}).get("state") or {}).get("pvc_name")
+                if pvc_name:
+                    found[f"{self.user_name(user)}/{server}"] = str(pvc_name)
+        return found
+
+    def _observed_scheme(self, recorded: dict[str, str]) -> tuple[str, str] | None:
+        """The slug scheme the hub's recorded PVC names show, when exactly one scheme explains them."""
+        for label, pvc_name in recorded.items():
+            user, server = label.split("/", 1)
+            fits = [
+                scheme
+                for scheme in slugs.SCHEMES
+                if any(
+                    re.search(f"{_BEFORE}{re.escape(value)}{_AFTER}", pvc_name)
+                    for key, value in slugs.template_values(user, server, scheme).items()
+                    if key != "servername" and value
+                )
+            ]
+            if len(fits) == 1:
+                return fits[0], f"the hub's spawner state names PVC {pvc_name} for {label}"
+        return None
+
+    def resolve_name(self, name: str) -> NameMapping:
+        """Map ``name`` with the slug scheme the hub really uses, learnt from its PVCs once it has some."""
+        recorded = self._recorded_pvcs()
+        observed = self._observed_scheme(recorded)
+        if observed is not None:
+            self.slug_scheme, self.slug_evidence = observed
+        hub_name = self.object_name(name)
+        reason = "it contains none of the scenario's user names or their KubeSpawner slugs"
+        if hub_name != name:
+            reason = (
+                f"the run's users are {', '.join(self.user_name(u) for u in self.scenario_users)}; "
+                f"KubeSpawner slug scheme {self.slug_scheme!r} ({self.slug_evidence})"
+            )
+        pvcs = tuple(f"{label}: {pvc_name}" for label, pvc_name in sorted(recorded.items()))
+        return NameMapping(name, hub_name, reason, pvcs)
 
     def restart_hub(self, versions: HubVersions | None) -> None:
         raise RuntimeError(self.unsupported_reason("restart_hub"))

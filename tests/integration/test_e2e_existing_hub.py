@@ -5,11 +5,14 @@ hub. A user of that "team", ``staff-user``, has a running server before the run.
 runs through the pytest plugin exactly as a user would run it (``--cluster existing --hub-url ...``)
 and uses the *same* user name: the harness must map it to ``jhsc-staff-user`` everywhere (hub API,
 PVC and mount checks) and leave the real ``staff-user`` and its server, pod and PVC untouched.
+A second user, ``carol_x``, is not a DNS label: KubeSpawner 7 names its PVC with a hash of the user
+name, so the PVC name the scenario expects must be re-derived for ``jhsc-carol_x``, not substituted.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterator
 from importlib.metadata import entry_points
@@ -56,12 +59,19 @@ kubespawner:
   working_dir: /home/jovyan
 users:
   - name: {STAFF}
+  - name: carol_x
 steps:
   - start: {{user: {STAFF}}}
   - expect_pvc: {{name: claim-{STAFF}, phase: Bound}}
   - expect_mount: {{user: {STAFF}, path: /home/jovyan/data, claim: claim-{STAFF}}}
   - write_file: {{user: {STAFF}, path: data/on-pvc.txt, content: "on the PVC\\n"}}
   - expect_file: {{user: {STAFF}, path: data/on-pvc.txt, content: "on the PVC\\n"}}
+  # KubeSpawner 7 hashes names that are not DNS labels: carol_x's PVC is claim-carol-x---7b77967e,
+  # and on the existing hub jhsc-carol_x's is claim-jhsc-carol-x---<another hash>
+  - start: {{user: carol_x}}
+  - expect_pvc: {{name: claim-carol-x---7b77967e, phase: Bound}}
+  - expect_mount: {{user: carol_x, path: /home/jovyan/data, claim: claim-carol-x---7b77967e}}
+  - delete_user: {{user: carol_x}}
   - restart_hub: {{}}
   - stop: {{user: {STAFF}}}
   - delete_user: {{user: {STAFF}}}
@@ -119,6 +129,7 @@ def _server_fingerprint(hub: HubClient, kube: Kube, namespace: str) -> dict[str,
         "pod_uid": (pod or {}).get("metadata", {}).get("uid"),
         "pod_phase": (pod or {}).get("status", {}).get("phase"),
         "pvc_uid": (pvc or {}).get("metadata", {}).get("uid"),
+        "pvc_volume": (pvc or {}).get("spec", {}).get("volumeName"),
     }
 
 
@@ -169,8 +180,15 @@ def test_existing_hub_runs_a_scenario_and_touches_only_reserved_users(
     out = result.stdout.str()
     assert result.ret == 0, out + result.stderr.str()
     assert "restart_hub  skipped: restart_hub needs a hub the harness deployed" in out, out
-    assert f"✓ 2 expect_pvc claim-{STAFF}" in out and "Bound" in out, out
+    # the checks looked at the run's own objects, not at staff-user's (which would pass them too)
+    mapped = f"as claim-jhsc-{STAFF} (mapped from claim-{STAFF})"
+    assert f"✓ 2 expect_pvc claim-{STAFF}" in out and "Bound, pvc-" in out and mapped in out, out
+    assert before["pvc_volume"] and f"{before['pvc_volume']}; {mapped}" not in out, out
+    assert f"✓ 3 expect_mount {STAFF}/ /home/jovyan/data" in out, out
     assert "on PVC claim-jhsc-staff-user" in out, out
+    carol = re.search(r"as (claim-jhsc-carol-x---[0-9a-f]{8}) \(mapped from claim-carol-x---7b77967e\)", out)
+    assert carol is not None, out
+    assert "✓ 7 expect_pvc claim-carol-x---7b77967e" in out and "✓ 8 expect_mount carol_x/" in out, out
 
     users = {u["name"] for u in hub.list_users()}
     assert not {u for u in users if u.startswith("jhsc-")}, users

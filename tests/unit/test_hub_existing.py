@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
 from harness.clusters.base import ClusterError, HubVersions
 from harness.clusters.existing import ExistingBackend, format_image
+from harness.hub import slugs
 from harness.hub.target import ExistingHub
 from harness.options import HarnessOptions
 
@@ -63,5 +66,97 @@ def test_existing_hub_only_uses_reserved_user_names() -> None:
     assert hub.object_name("claim-al") == "claim-jhsc-al"
     assert hub.object_name("claim-jupyterhub-single") == "claim-jupyterhub-single"
     assert "restart_hub" in (hub.unsupported_reason("restart_hub") or "")
-    assert "--hub-namespace" in (hub.unsupported_reason("expect_pvc") or "")
+    assert "--namespace" in (hub.unsupported_reason("expect_pvc") or "")
     assert hub.unsupported_reason("start") is None
+
+
+# ------------------------------------------------------------------------ KubeSpawner name slugs
+NAMES = ["alice", "jhsc-alice", "carol_x", "jhsc-carol_x", "Bob", "a--b", "9lives", "é", "x" * 60, ""]
+SERVERS = ["", "work", "Work", "my server", "s" * 40]
+
+
+def _kubespawner_expand(user: str, server: str, scheme: str) -> dict[str, str]:
+    """KubeSpawner's own template expansion, called on a stand-in with just what it reads."""
+    kubespawner = pytest.importorskip("kubespawner")
+    fake = SimpleNamespace(
+        slug_scheme=scheme,
+        name=server,
+        user=SimpleNamespace(name=user, id=1),
+        _namespace_default=lambda: "ns",
+    )
+    out = kubespawner.KubeSpawner._expand_user_properties(fake, "{username}|{servername}|{user_server}")
+    return dict(zip(("username", "servername", "user_server"), out.split("|"), strict=True))
+
+
+@pytest.mark.parametrize("scheme", slugs.SCHEMES)
+def test_template_values_match_kubespawner(scheme: str) -> None:
+    for user in [n for n in NAMES if n]:
+        for server in SERVERS:
+            assert slugs.template_values(user, server, scheme) == _kubespawner_expand(user, server, scheme), (
+                user,
+                server,
+            )
+
+
+def test_slug_functions_match_kubespawner() -> None:
+    real = pytest.importorskip("kubespawner.slugs")
+    for name in NAMES:
+        assert slugs.escape_slug(name) == real.escape_slug(name), name
+        if name:
+            assert slugs.safe_slug(name) == real.safe_slug(name), name
+
+
+def test_default_scheme_follows_the_kubespawner_major() -> None:
+    assert slugs.default_scheme("6.2.0") == "escape"
+    assert slugs.default_scheme("7.0.0") == "safe"
+    assert slugs.default_scheme("7.1.0") == "safe"
+
+
+def test_hashed_and_escaped_slugs_are_mapped() -> None:
+    hub = ExistingHub(
+        url="http://hub", token="t", scenario_users=("carol_x", "alice"), scenario_servers=("", "work")
+    )
+    carol, mapped = (
+        _kubespawner_expand("carol_x", "", "safe"),
+        _kubespawner_expand("jhsc-carol_x", "", "safe"),
+    )
+    assert carol["username"].startswith("carol-x---")
+    assert hub.object_name(f"claim-{carol['username']}") == f"claim-{mapped['username']}"
+    named = _kubespawner_expand("carol_x", "work", "safe")["user_server"]
+    assert (
+        hub.object_name(f"claim-{named}")
+        == "claim-" + _kubespawner_expand("jhsc-carol_x", "work", "safe")["user_server"]
+    )
+    hub.slug_scheme = "escape"
+    assert hub.object_name("claim-alice") == "claim-jhsc-2dalice"
+    assert hub.object_name("claim-carol-5fx") == "claim-jhsc-2dcarol-5fx"
+    assert hub.object_name("claim-alicex") == "claim-alicex"
+
+
+class _StateHub:
+    """Answers get_user like a hub whose spawner state records each server's PVC."""
+
+    def __init__(self, pvcs: dict[str, str]) -> None:
+        self.pvcs = pvcs
+
+    def get_user(self, user: str, include_stopped: bool = False) -> dict[str, Any] | None:
+        assert include_stopped
+        if user not in self.pvcs:
+            return None
+        return {"name": user, "servers": {"": {"state": {"pvc_name": self.pvcs[user]}}}}
+
+
+def test_resolve_name_learns_the_scheme_from_the_hub_and_explains_the_mapping() -> None:
+    hub = ExistingHub(url="http://hub", token="t", scenario_users=("alice",))
+    assert hub.resolve_name("claim-alice").hub == "claim-jhsc-alice"  # no evidence yet: assumed 'safe'
+    hub._client = _StateHub({"jhsc-alice": "claim-jhsc-2dalice"})  # type: ignore[assignment]
+    name = hub.resolve_name("claim-alice")
+    assert (name.scenario, name.hub, hub.slug_scheme) == ("claim-alice", "claim-jhsc-2dalice", "escape")
+    note = name.failure_note()
+    assert "claim-alice was mapped to claim-jhsc-2dalice" in note
+    assert "'escape'" in note and "jhsc-alice/: claim-jhsc-2dalice" in note
+    assert name.progress_note() == "; as claim-jhsc-2dalice (mapped from claim-alice)"
+    unmapped = hub.resolve_name("claim-nobody").failure_note()
+    assert unmapped.startswith(" [scenario name claim-nobody was used unmapped: it contains none"), unmapped
+    assert "records PVC(s) jhsc-alice/: claim-jhsc-2dalice" in unmapped
+    hub._client = None
