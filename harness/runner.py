@@ -292,6 +292,13 @@ def run_scenario(scenario: Any, ctx: RunContext) -> None:
         t0 = time.monotonic()
         try:
             target.setup()
+            if target.running_versions is not None and target.running_versions != state.versions:
+                ctx.report(
+                    f"  (version gates follow the hub's kubespawner {target.running_versions.kubespawner}, "
+                    f"jupyterhub {target.running_versions.jupyterhub}, not the options' "
+                    f"{state.versions.kubespawner}/{state.versions.jupyterhub})"
+                )
+                state.versions = target.running_versions
             for user in scenario.users:
                 state.hub.create_user(target.user_name(user.name))
         except Exception as exc:

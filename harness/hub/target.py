@@ -67,6 +67,8 @@ class HubTarget(abc.ABC):
     def hub(self) -> HubClient:
         """Client with an admin token, usable after ``setup``."""
 
+    #: The releases the hub reports it runs, once known (version gates of steps follow these).
+    running_versions: HubVersions | None = None
     #: Namespace of the users' pods and PVCs (None: unknown, cluster checks are skipped).
     namespace: str | None = None
     kube: Kube | None = None
@@ -235,6 +237,9 @@ class ExistingHub(HubTarget):
         if spawner_version and "kubespawner" in spawner_name.lower():
             self.slug_scheme = slugs.default_scheme(spawner_version)
             self.slug_evidence = f"the default of KubeSpawner {spawner_version}, which the hub runs"
+            if version:
+                # gates such as `kubespawner: "<7"` are about the hub under test, not the local install
+                self.running_versions = HubVersions(kubespawner=spawner_version, jupyterhub=str(version))
 
     def teardown(self, keep: bool) -> None:
         """Delete the run's ``jhsc-`` users (their servers and, per the hub's delete_pvc, PVCs)."""

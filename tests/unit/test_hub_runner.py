@@ -152,3 +152,21 @@ def test_ctrl_c_still_cleans_up(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     with pytest.raises(KeyboardInterrupt):
         _run(monkeypatch, tmp_path, FakeHub(log, interrupt="start alice/"))
     assert "teardown keep=False" in log
+
+
+def test_gates_follow_the_versions_an_existing_hub_reports(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Options say 6.2.0, the hub runs 7.1.0: the ">=7" stop runs, the "<7" one does not."""
+    log: list[str] = []
+    hub = FakeHub(log)
+    original_setup = FakeTarget.setup
+
+    def setup(self: FakeTarget) -> None:
+        original_setup(self)
+        self.running_versions = HubVersions(kubespawner="7.1.0", jupyterhub="6.1.1")
+
+    monkeypatch.setattr(FakeTarget, "setup", setup)
+    _, lines = _run(monkeypatch, tmp_path, hub, ks="6.2.0")
+    assert any("version gates follow the hub's kubespawner 7.1.0" in line for line in lines), lines
+    assert any(line.startswith("  - 2 stop alice/") and "kubespawner <7" in line for line in lines), lines
