@@ -292,8 +292,9 @@ def run_scenario(scenario: Any, ctx: RunContext) -> None:
         t0 = time.monotonic()
         try:
             target.setup()
+            gates_note = ""
             if target.running_versions is not None and target.running_versions != state.versions:
-                ctx.report(
+                gates_note = (
                     f"  (version gates follow the hub's kubespawner {target.running_versions.kubespawner}, "
                     f"jupyterhub {target.running_versions.jupyterhub}, not the options' "
                     f"{state.versions.kubespawner}/{state.versions.jupyterhub})"
@@ -306,6 +307,8 @@ def run_scenario(scenario: Any, ctx: RunContext) -> None:
             failures.append(f"deploy hub: {type(exc).__name__}: {exc}\n{format_exception(exc)}")
         else:
             ctx.report(f"  ✓ deploy {target.description}  ({time.monotonic() - t0:.1f}s)")
+            if gates_note:
+                ctx.report(gates_note)
             _run_list(list(scenario.steps), "", state, scenario, ctx, stop_on_fail=True)
         if failures and state.bundle is None:
             state.bundle = _collect(scenario, ctx, state)

@@ -73,6 +73,9 @@ steps:
   - expect_mount: {{user: carol_x, path: /home/jovyan/data, claim: claim-carol-x---7b77967e}}
   - delete_user: {{user: carol_x}}
   - restart_hub: {{}}
+  # the hub runs KubeSpawner 7 whatever the local options say: this step must be gated out
+  - expect_pvc: {{name: claim-{STAFF}, exists: false}}
+    kubespawner: "<7"
   - stop: {{user: {STAFF}}}
   - delete_user: {{user: {STAFF}}}
 """
@@ -94,6 +97,8 @@ def cluster(options: HarnessOptions) -> Iterator[Cluster]:
 @pytest.fixture(scope="module")
 def staging(cluster: Cluster, options: HarnessOptions) -> Iterator[DeployedHub]:
     """The stand-in for a team's staging hub, deployed once and deleted with its namespace."""
+    if int(options.versions.kubespawner.split(".")[0]) < 7:
+        pytest.skip("the scenario's expected names and gates are written for a KubeSpawner 7 hub")
     hub = DeployedHub(
         cluster=cluster,
         versions=options.versions,
@@ -170,8 +175,8 @@ def test_existing_hub_runs_a_scenario_and_touches_only_reserved_users(
             f"--singleuser-image={images.singleuser}",
             f"--reader-image={images.reader}",
             f"--image-pull-policy={images.pull_policy}",
-            f"--kubespawner-version={options.versions.kubespawner}",
-            f"--jupyterhub-version={options.versions.jupyterhub}",
+            # deliberately not the hub's release: gates must follow what the hub reports
+            "--kubespawner-version=6.2.0",
             f"--reports-dir={pytester.path / 'reports'}",
             str(scenario),
             timeout=900,
@@ -179,6 +184,9 @@ def test_existing_hub_runs_a_scenario_and_touches_only_reserved_users(
         print(f"existing-hub scenario run: {time.monotonic() - t0:.1f}s")
     out = result.stdout.str()
     assert result.ret == 0, out + result.stderr.str()
+    hub_ks = staging.spawner_version
+    assert f"version gates follow the hub's kubespawner {hub_ks}, jupyterhub {staging.hub_version}" in out
+    assert f"  - 11 expect_pvc claim-{STAFF}  (not for kubespawner {hub_ks}: kubespawner <7)" in out, out
     assert "restart_hub  skipped: restart_hub needs a hub the harness deployed" in out, out
     # the checks looked at the run's own objects, not at staff-user's (which would pass them too)
     mapped = f"as claim-jhsc-{STAFF} (mapped from claim-{STAFF})"
