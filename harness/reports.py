@@ -68,8 +68,9 @@ def write_bundle(
     namespace: str | None,
     extra_files: dict[str, str] | None = None,
     hub_state: Callable[[], Any] | None = None,
+    include: Callable[[dict[str, Any]], bool] | None = None,
 ) -> Path:
-    """Write the bundle and return its directory."""
+    """Write the bundle and return its directory; ``include`` filters pods and PVCs (default: all)."""
     directory.mkdir(parents=True, exist_ok=True)
     errors: list[str] = []
     (directory / "summary.txt").write_text(summary + "\n")
@@ -82,6 +83,8 @@ def write_bundle(
     if kube is not None and namespace is not None:
         pods = _try(errors, "list pods", lambda: kube.list("pod", namespace)) or []
         pvcs = _try(errors, "list pvcs", lambda: kube.list("pvc", namespace)) or []
+        if include is not None:
+            pods, pvcs = [p for p in pods if include(p)], [p for p in pvcs if include(p)]
         volume_names = {(p.get("spec") or {}).get("volumeName") for p in pvcs}
         pvs = _try(errors, "list pvs", lambda: kube.list("pv")) or []
         pvs = [pv for pv in pvs if pv["metadata"]["name"] in volume_names]

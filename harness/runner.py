@@ -346,6 +346,16 @@ def target_ready(target: HubTarget) -> bool:
     return True
 
 
+def object_user(obj: dict[str, Any]) -> str | None:
+    """The hub user a pod or PVC belongs to, per KubeSpawner's annotation (else its user label)."""
+    meta = obj.get("metadata") or {}
+    for kind in ("annotations", "labels"):
+        user = (meta.get(kind) or {}).get("hub.jupyter.org/username")
+        if user is not None:
+            return str(user)
+    return None
+
+
 def _collect(scenario: Any, ctx: RunContext, state: _State, subdir: str = "") -> Path | None:
     target, failures = state.target, state.failures
     directory = Path(ctx.options.reports_dir) / safe_dirname(scenario_id(scenario, ctx))
@@ -363,7 +373,12 @@ def _collect(scenario: Any, ctx: RunContext, state: _State, subdir: str = "") ->
             kube=target.kube,
             namespace=target.namespace,
             extra_files=extra,
-            hub_state=(lambda: state.hub.list_users()) if target_ready(target) else None,
+            hub_state=(
+                (lambda: [u for u in state.hub.list_users() if target.in_diagnostics(u.get("name"))])
+                if target_ready(target)
+                else None
+            ),
+            include=lambda obj: target.in_diagnostics(object_user(obj)),
         )
     except Exception as exc:
         ctx.report(f"  (could not write diagnostics: {exc})")

@@ -88,6 +88,10 @@ class HubTarget(abc.ABC):
         """The hub user name for a scenario user name."""
         return name
 
+    def in_diagnostics(self, user: str | None) -> bool:
+        """Whether diagnostics may show a hub user's model, pods and PVCs (None: not a user's object)."""
+        return True
+
     def object_name(self, name: str) -> str:
         """A Kubernetes object name from the scenario, with user names mapped like ``user_name``."""
         return name
@@ -262,6 +266,10 @@ class ExistingHub(HubTarget):
 
     def user_name(self, name: str) -> str:
         return name if name.startswith(EXISTING_HUB_USER_PREFIX) else EXISTING_HUB_USER_PREFIX + name
+
+    def in_diagnostics(self, user: str | None) -> bool:
+        """Only the run's own users: other people's servers, logs and PVCs stay out of CI artifacts."""
+        return user is None or user.startswith(EXISTING_HUB_USER_PREFIX)
 
     def _replacements(self, scheme: str) -> dict[str, str]:
         """Scenario name piece -> hub name piece, for every user/server pair of the scenario.

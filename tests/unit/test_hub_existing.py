@@ -160,3 +160,51 @@ def test_resolve_name_learns_the_scheme_from_the_hub_and_explains_the_mapping() 
     assert unmapped.startswith(" [scenario name claim-nobody was used unmapped: it contains none"), unmapped
     assert "records PVC(s) jhsc-alice/: claim-jhsc-2dalice" in unmapped
     hub._client = None
+
+
+# ------------------------------------------------------------------- diagnostics of someone's hub
+def _obj(name: str, user: str | None = None, label_only: bool = False) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": name}
+    if user is not None:
+        meta["labels" if label_only else "annotations"] = {"hub.jupyter.org/username": user}
+    return {"metadata": meta, "spec": {"containers": [{"name": "c"}]}, "status": {}}
+
+
+class _BundleKube:
+    """Lists a staging namespace: hub, the run's user, and a team member's server and PVC."""
+
+    objects = {
+        "pod": [_obj("hub"), _obj("jupyter-jhsc-alice", "jhsc-alice"), _obj("jupyter-staff", "staff")],
+        "pvc": [
+            _obj("hub-db"),
+            _obj("claim-jhsc-alice", "jhsc-alice", True),
+            _obj("claim-staff", "staff", True),
+        ],
+        "pv": [],
+        "event": [],
+    }
+
+    def list(self, kind: str, namespace: str | None = None) -> list[dict[str, Any]]:
+        return self.objects[kind]
+
+    def logs(self, namespace: str, pod: str, container: str, previous: bool = False) -> str:
+        return f"log of {pod}"
+
+
+def test_diagnostics_of_an_existing_hub_leave_other_users_out(tmp_path: Path) -> None:
+    from harness.reports import write_bundle
+    from harness.runner import object_user
+
+    hub = ExistingHub(url="http://hub", token="t", scenario_users=("alice",))
+    assert object_user(_obj("x", "jhsc-alice")) == "jhsc-alice" and object_user(_obj("hub")) is None
+    bundle = write_bundle(
+        tmp_path,
+        summary="s",
+        kube=_BundleKube(),  # type: ignore[arg-type]
+        namespace="staging",
+        include=lambda obj: hub.in_diagnostics(object_user(obj)),
+    )
+    logs = sorted(p.name for p in (bundle / "logs").iterdir())
+    assert logs == ["hub_c.log", "jupyter-jhsc-alice_c.log"]
+    pvcs = (bundle / "pvcs.yaml").read_text()
+    assert "claim-jhsc-alice" in pvcs and "hub-db" in pvcs and "claim-staff" not in pvcs
