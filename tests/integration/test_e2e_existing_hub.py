@@ -151,6 +151,9 @@ def test_existing_hub_runs_a_scenario_and_touches_only_reserved_users(
     hub.create_user(STAFF)
     hub.start_server(STAFF, timeout=300)
     before = _server_fingerprint(hub, kube, ns)
+    # a killed earlier run left its user with a running server: the run must start from a clean slate
+    hub.create_user(f"jhsc-{STAFF}")
+    hub.start_server(f"jhsc-{STAFF}", timeout=300)
     assert before["server_ready"] and before["pod_uid"] and before["pvc_uid"], before
 
     scenario = pytester.path / "existing-hub-smoke.yaml"
@@ -184,6 +187,7 @@ def test_existing_hub_runs_a_scenario_and_touches_only_reserved_users(
         print(f"existing-hub scenario run: {time.monotonic() - t0:.1f}s")
     out = result.stdout.str()
     assert result.ret == 0, out + result.stderr.str()
+    assert f"removed leftover user(s) of an earlier run: jhsc-{STAFF}" in out, out
     hub_ks = staging.spawner_version
     assert f"version gates follow the hub's kubespawner {hub_ks}, jupyterhub {staging.hub_version}" in out
     assert f"  - 11 expect_pvc claim-{STAFF}  (not for kubespawner {hub_ks}: kubespawner <7)" in out, out
