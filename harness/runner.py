@@ -309,6 +309,11 @@ def run_scenario(scenario: Any, ctx: RunContext) -> None:
             ctx.report(f"  ✓ deploy {target.description}  ({time.monotonic() - t0:.1f}s)")
             if gates_note:
                 ctx.report(gates_note)
+            if isinstance(target, ExistingHub) and (scenario.kubespawner or scenario.hub_config):
+                ctx.report(
+                    "  (the scenario's kubespawner/hub_config settings are not applied: the existing hub's "
+                    "own configuration is what the steps test)"
+                )
             _run_list(list(scenario.steps), "", state, scenario, ctx, stop_on_fail=True)
         if failures and state.bundle is None:
             state.bundle = _collect(scenario, ctx, state)

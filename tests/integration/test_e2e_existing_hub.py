@@ -187,6 +187,7 @@ def test_existing_hub_runs_a_scenario_and_touches_only_reserved_users(
         print(f"existing-hub scenario run: {time.monotonic() - t0:.1f}s")
     out = result.stdout.str()
     assert result.ret == 0, out + result.stderr.str()
+    assert "the scenario's kubespawner/hub_config settings are not applied" in out, out
     assert f"removed leftover user(s) of an earlier run: jhsc-{STAFF}" in out, out
     hub_ks = staging.spawner_version
     assert f"version gates follow the hub's kubespawner {hub_ks}, jupyterhub {staging.hub_version}" in out
