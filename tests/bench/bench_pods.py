@@ -230,8 +230,8 @@ def table_rows(report: dict[str, Any]) -> list[benchlib.Row]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--trivial-runs", type=int, default=15)
-    parser.add_argument("--jupyter-runs", type=int, default=5)
+    parser.add_argument("--trivial-runs", type=int, default=20)
+    parser.add_argument("--jupyter-runs", type=int, default=10)
     parser.add_argument("--out", type=Path, default=benchlib.REPORTS / "bench-pods.json")
     args = parser.parse_args()
     report = run(args.trivial_runs, args.jupyter_runs)

@@ -14,8 +14,11 @@ import argparse
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -23,7 +26,8 @@ import benchlib
 
 from harness.clusters.embedded.backend import EmbeddedBackend
 from harness.clusters.embedded.images import ImageMap
-from harness.hub import deploy
+from harness.hub import deploy, manifests
+from harness.hub.driver import HubClient
 from harness.hub.k8s import Kube
 from harness.hub.target import DeployedHub
 from harness.options import HarnessOptions
@@ -39,10 +43,18 @@ KUBESPAWNER_CONFIG: dict[str, Any] = {
 }
 
 
-def timed(action: Any) -> float:
+def timed(action: Callable[..., object], *args: Any, **kwargs: Any) -> float:
     t0 = time.perf_counter()
-    action()
+    action(*args, **kwargs)
     return time.perf_counter() - t0
+
+
+def explain(kube: Kube, namespace: str) -> str:
+    """Pods and the tail of the hub's log: why a spawn failed, before teardown deletes the evidence."""
+    hub_pods = kube.list("pod", namespace, deploy.selector_of(manifests.HUB_LABELS))
+    logs = [kube.logs(namespace, p["metadata"]["name"]) for p in hub_pods]
+    tail = "\n".join("\n".join(text.splitlines()[-40:]) for text in logs)
+    return f"pods: {deploy.pod_summary(kube, namespace)}\nhub log tail:\n{tail}"
 
 
 def run(n_respawns: int) -> dict[str, Any]:
@@ -66,52 +78,89 @@ def run(n_respawns: int) -> dict[str, Any]:
             hub.create_user(USER)
             benchlib.bare_jupyter_start(env_bin)  # unrecorded warm-up of the baseline
             bare: list[float] = []
-            starts: list[float] = []
+            starts: dict[int, float] = {}
             stops: list[float] = []
+            incidents: list[str] = []
             for i in range(n_respawns + 1):
-                bare.append(benchlib.bare_jupyter_start(env_bin))
-                starts.append(timed(lambda: hub.start_server(USER, timeout=300)))
-                stops.append(timed(lambda: hub.stop_server(USER)))
                 kind = "first spawn (with PVC)" if i == 0 else f"respawn {i}/{n_respawns}"
+                bare.append(benchlib.bare_jupyter_start(env_bin))
+                step = "start"
+                try:
+                    starts[i] = timed(hub.start_server, USER, timeout=300)
+                    step = "stop"
+                    stops.append(timed(hub.stop_server, USER))
+                except httpx.TransportError as exc:
+                    incidents.append(
+                        f"{kind}: {step}: {type(exc).__name__} (no answer within the client timeout)"
+                    )
+                    print(f"  {kind}: INCIDENT {incidents[-1]}", file=sys.stderr, flush=True)
+                    hub = settle(hub)
+                    continue
                 print(
-                    f"  {kind}: spawn {starts[-1]:.3f}s, stop {stops[-1]:.3f}s, bare {bare[-1]:.3f}s",
+                    f"  {kind}: spawn {starts[i]:.3f}s, stop {stops[-1]:.3f}s, bare {bare[-1]:.3f}s",
                     flush=True,
                 )
             pvc = kube.get("pvc", target.namespace_, f"claim-{USER}")
             if pvc is None or (pvc.get("status") or {}).get("phase") != "Bound":
                 raise RuntimeError(f"the user's PVC is not Bound after the spawns: {pvc}")
-            hub.delete_user(USER)
+            try:
+                hub.delete_user(USER)
+            except httpx.TransportError as exc:  # teardown deletes the namespace anyway
+                incidents.append(f"cleanup: delete_user: {type(exc).__name__}")
+            hub.close()
+        except BaseException:
+            print(explain(kube, target.namespace_), file=sys.stderr)
+            raise
         finally:
             target.teardown(keep=False)
-    respawns = starts[1:]
+    respawns = [t for i, t in starts.items() if i > 0]
+    first = starts.get(0)
+    median_bare = statistics.median(bare)
     return {
         "versions": {"kubespawner": target.spawner_version, "jupyterhub": target.hub_version},
         "method": (
             "spawn = POST /hub/api/users/bench/server -> progress 'ready'; stop = DELETE -> hub lists no "
-            "server; each spawn follows a bare jupyter-server start (after one unrecorded warm-up)"
+            "server; each spawn follows a bare jupyter-server start (after one unrecorded warm-up); "
+            "a cycle whose request got no answer is an incident, left out of the timings"
         ),
         "hub_deploy_to_api_s": round(deploy_s, 3),
-        "first_spawn_with_pvc_s": round(starts[0], 4),
+        "first_spawn_with_pvc_s": round(first, 4) if first is not None else None,
         "respawn": benchlib.summary(respawns),
         "stop": benchlib.summary(stops),
         "bare_jupyter_server_to_http": benchlib.summary(bare),
-        "ratio_first_spawn_vs_bare": round(starts[0] / statistics.median(bare), 2),
+        "ratio_first_spawn_vs_bare": round(first / median_bare, 2) if first is not None else None,
         "ratio_respawn_vs_bare": benchlib.ratio(respawns, bare),
+        "incidents": incidents,
     }
+
+
+def settle(hub: HubClient) -> HubClient:
+    """After a request that got no answer: a new client (new connections), and no server left running."""
+    fresh = HubClient(hub.base_url, hub.token)
+    hub.close()
+
+    def not_pending() -> bool:
+        model = fresh.server(USER)
+        return model is None or not model.get("pending")
+
+    benchlib.poll("the user's server to leave its pending state", not_pending, 300, 0.5)
+    fresh.stop_server(USER)
+    return fresh
 
 
 def table_rows(report: dict[str, Any]) -> list[benchlib.Row]:
     bare = report["bare_jupyter_server_to_http"]
-    first = benchlib.summary([report["first_spawn_with_pvc_s"]])
-    return [
-        ("hub spawn, first (with PVC)", first, bare, report["ratio_first_spawn_vs_bare"]),
-        ("hub respawn", report["respawn"], bare, report["ratio_respawn_vs_bare"]),
-    ]
+    rows: list[benchlib.Row] = []
+    if report["first_spawn_with_pvc_s"] is not None:
+        first = benchlib.summary([report["first_spawn_with_pvc_s"]])
+        rows.append(("hub spawn, first (with PVC)", first, bare, report["ratio_first_spawn_vs_bare"]))
+    rows.append(("hub respawn", report["respawn"], bare, report["ratio_respawn_vs_bare"]))
+    return rows
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--respawns", type=int, default=5)
+    parser.add_argument("--respawns", type=int, default=10)
     parser.add_argument("--out", type=Path, default=benchlib.REPORTS / "bench-spawn.json")
     args = parser.parse_args()
     report = run(args.respawns)
