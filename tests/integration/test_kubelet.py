@@ -491,3 +491,21 @@ def test_image_environment_under_a_fresh_tmpfs_dir_stays_visible(
         assert state.exit_code == 1 and "Read-only file system" in log, "the image's files must be read-only"
     finally:
         shutil.rmtree(env_root, ignore_errors=True)
+
+
+def test_gateway_mac_stays_put_while_pods_come_and_go(
+    cluster: EmbeddedCluster, core: client.CoreV1Api, ns: str
+) -> None:
+    """A bridge takes its lowest port's MAC unless pinned; a new veth must not change the gateway's MAC
+    under running pods' ARP caches (they would lose the host, ClusterIPs and the API for ~30 s)."""
+    bridge = json.loads((cluster.config.data_dir / "cluster.json").read_text())["bridge"]
+    sysfs = Path("/sys/class/net", bridge)
+    before = (sysfs / "address").read_text().strip()
+    assert (sysfs / "addr_assign_type").read_text().strip() == "3", "bridge MAC must be set, not inherited"
+    for i in range(4):  # random veth MACs: without pinning, one of them is lower than the bridge's
+        core.create_namespaced_pod(ns, pod(f"mac-{i}", ["sleep", "300"]))
+    for i in range(4):
+        running(core, ns, f"mac-{i}")
+    assert (sysfs / "address").read_text().strip() == before
+    for i in range(4):
+        core.delete_namespaced_pod(f"mac-{i}", ns, grace_period_seconds=0)

@@ -12,6 +12,7 @@ Subnets and bridge names are chosen under a host-wide lock and claimed with a fi
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import ipaddress
 import json
 import os
@@ -26,6 +27,12 @@ from .records import HostRecords
 #: Where pod and service /24s are taken from; avoids kind/kubeadm defaults (10.244/16, 10.96/12).
 SUPERNET = ipaddress.IPv4Network("10.213.0.0/16")
 CLAIMS_DIR = Path("/run/jhsc/networks")
+
+
+def bridge_mac(bridge: str) -> str:
+    """A stable, locally administered unicast MAC for ``bridge`` (02:... never clashes with a NIC's)."""
+    digest = hashlib.sha256(bridge.encode()).digest()
+    return ":".join(f"{b:02x}" for b in (0x02, *digest[:5]))
 
 
 def _claimed_networks() -> list[ipaddress.IPv4Network]:
@@ -143,7 +150,11 @@ class ClusterNetwork:
                     }
                 )
             )
-            run_ip("link", "add", bridge, "type", "bridge")
+            # A bridge whose MAC was never set takes the lowest MAC of its ports, so every veth added
+            # or removed could change the gateway's MAC under the pods' ARP caches: existing pods
+            # then lose the host (ClusterIPs, probes, the API) for half a minute. The CNI bridge
+            # plugin pins it; so do we.
+            run_ip("link", "add", bridge, "address", bridge_mac(bridge), "type", "bridge")
             run_ip("addr", "add", f"{gateway}/{pod.prefixlen}", "dev", bridge)
             run_ip("link", "set", bridge, "up")
         return cls(
