@@ -22,7 +22,6 @@ from typing import Any
 import pytest
 
 import harness
-from harness.clusters import make_cluster
 from harness.clusters.base import Cluster
 from harness.hub import manifests
 from harness.hub.deploy import namespace_name
@@ -36,7 +35,6 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(os.geteuid() != 0, reason="the embedded cluster needs root"),
 ]
-pytest_plugins = ["pytester"]
 
 STAFF = "staff-user"
 REPO_ROOT = str(Path(harness.__file__).resolve().parents[1])
@@ -79,19 +77,6 @@ steps:
   - stop: {{user: {STAFF}}}
   - delete_user: {{user: {STAFF}}}
 """
-
-
-@pytest.fixture(scope="module")
-def options(tmp_path_factory: pytest.TempPathFactory) -> HarnessOptions:
-    resolved = HarnessOptions.resolve()
-    reports = tmp_path_factory.mktemp("reports")
-    return HarnessOptions(**{**resolved.__dict__, "reports_dir": reports})
-
-
-@pytest.fixture(scope="module")
-def cluster(options: HarnessOptions) -> Iterator[Cluster]:
-    with make_cluster(options) as started:
-        yield started
 
 
 @pytest.fixture(scope="module")
@@ -141,15 +126,23 @@ def _server_fingerprint(hub: HubClient, kube: Kube, namespace: str) -> dict[str,
 def test_existing_hub_runs_a_scenario_and_touches_only_reserved_users(
     pytester: pytest.Pytester,
     monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
     cluster: Cluster,
     options: HarnessOptions,
     staging: DeployedHub,
 ) -> None:
     assert staging.namespace is not None and staging.kube is not None and staging.images is not None
     assert staging.deployment is not None
-    hub, kube, ns, images = staging.hub, staging.kube, staging.namespace, staging.images
+    kube, ns, images = staging.kube, staging.namespace, staging.images
+    # The "team's" own client, patient with the first spawn of a fresh cluster: that POST was seen
+    # answered by the hub after 10 s yet reaching the client only after 30 s (an embedded-cluster
+    # issue, reported). The run under test keeps the harness's own timeouts.
+    hub = HubClient(staging.hub.base_url, staging.deployment.harness_token, timeout=120)
+    request.addfinalizer(hub.close)
     hub.create_user(STAFF)
+    t0 = time.monotonic()
     hub.start_server(STAFF, timeout=300)
+    print(f"first spawn on the fresh hub (test setup): {time.monotonic() - t0:.1f}s")
     before = _server_fingerprint(hub, kube, ns)
     # a killed earlier run left its user with a running server: the run must start from a clean slate
     hub.create_user(f"jhsc-{STAFF}")

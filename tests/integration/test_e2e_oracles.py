@@ -12,12 +12,10 @@ their messages. Run e.g. on realk8s::
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from harness.clusters import make_cluster
 from harness.clusters.base import Cluster
 from harness.options import HarnessOptions
 from harness.runner import RunContext, ScenarioFailure, run_scenario
@@ -55,19 +53,6 @@ finally:
   - expect_mount: {user: alice, path: /home/jovyan/data, claim: claim-alice, sub_path: value, check: spec}
   - delete_user: {user: alice}
 """
-
-
-@pytest.fixture(scope="module")
-def options(tmp_path_factory: pytest.TempPathFactory) -> HarnessOptions:
-    resolved = HarnessOptions.resolve()
-    reports = tmp_path_factory.mktemp("reports")
-    return HarnessOptions(**{**resolved.__dict__, "reports_dir": reports})
-
-
-@pytest.fixture(scope="module")
-def cluster(options: HarnessOptions) -> Iterator[Cluster]:
-    with make_cluster(options) as started:
-        yield started
 
 
 def test_wrong_expectations_fail_with_clear_messages(cluster: Cluster, options: HarnessOptions) -> None:
