@@ -1,9 +1,10 @@
-"""Real KubeSpawner (the installed release) spawning and stopping a server on the embedded kubelet.
+"""Real KubeSpawner releases (6.2.0 and 7.1.0) spawning and stopping a server on the embedded kubelet.
 
 KubeSpawner creates the PVC and the pod, waits through its pod reflector for Running, returns the pod's
 URL; the server must answer there from the host, write as uid 1000 into the PVC (fsGroup), and be gone
-after ``stop()`` while the data stays. Runs KubeSpawner in a subprocess because it configures the
-kubernetes_asyncio client globally from $KUBECONFIG. Needs root.
+after ``stop()`` while the data stays. Runs KubeSpawner in a subprocess, with the interpreter of the
+hub environment built for that release (the one the e2e hub image maps to), because it configures the
+kubernetes_asyncio client globally from $KUBECONFIG and because one process holds one release. Needs root.
 """
 
 # mypy: disable-error-code="union-attr,arg-type,index"
@@ -13,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +21,11 @@ from pathlib import Path
 import pytest
 from kubernetes import client, config
 
+from harness.clusters.base import HubVersions
+from harness.clusters.embedded import envs
+from harness.clusters.embedded.backend import hub_requirements
 from harness.clusters.embedded.cluster import EmbeddedCluster
+from harness.versions import default_jupyterhub_for
 
 pytestmark = [
     pytest.mark.slow,
@@ -62,7 +66,7 @@ SCRIPT = textwrap.dedent(
         await spawner.stop()
         stopped = await spawner.poll()
         print(json.dumps({"url": url, "body": body, "running": running, "stopped": stopped,
-                          "pod": pod, "pvc": spawner.pvc_name}))
+                          "pod": pod, "pvc": spawner.pvc_name, "user": spawner.user.name}))
 
     asyncio.run(main())
     """
@@ -75,19 +79,40 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedCluste
         yield it
 
 
-def test_kubespawner_spawns_and_stops_a_server_with_its_pvc(cluster: EmbeddedCluster) -> None:
+def _hub_python(kubespawner: str) -> str:
+    versions = HubVersions(kubespawner, default_jupyterhub_for(kubespawner))
+    recipe = envs.python_env(
+        f"hub-ks-{versions.kubespawner}-jh-{versions.jupyterhub}", hub_requirements(versions)
+    )
+    (bin_dir,) = envs.ensure_env(recipe)
+    return str(bin_dir / "python")
+
+
+@pytest.mark.parametrize("kubespawner", ["6.2.0", "7.1.0"])
+def test_kubespawner_spawns_and_stops_a_server_with_its_pvc(
+    cluster: EmbeddedCluster, kubespawner: str
+) -> None:
+    python = _hub_python(kubespawner)
     api = config.new_client_from_config(str(cluster.kubeconfig))
     core = client.CoreV1Api(api)
-    ns = "ks-kubelet"
+    ns = f"ks-kubelet-{kubespawner.replace('.', '-')}"
     core.create_namespace({"metadata": {"name": ns}})
     env = {**os.environ, "KUBECONFIG": str(cluster.kubeconfig)}
+    version = subprocess.run(
+        [python, "-c", "import importlib.metadata as m; print(m.version('jupyterhub-kubespawner'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert version.stdout.strip() == kubespawner
     out = subprocess.run(
-        [sys.executable, "-c", SCRIPT, ns, SERVER], capture_output=True, text=True, timeout=180, env=env
+        [python, "-c", SCRIPT, ns, SERVER], capture_output=True, text=True, timeout=180, env=env
     )
     assert out.returncode == 0, out.stderr[-3000:]
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["running"] is None and result["stopped"] is not None
-    assert result["body"] == "mock@name"
+    # the server got its user from KubeSpawner's env (the mock user is mock_name in 6.2.0, mock@name in 7)
+    assert result["body"] == result["user"] and result["user"].startswith("mock")
     assert [p.metadata.name for p in core.list_namespaced_pod(ns).items] == []
     pvc = core.read_namespaced_persistent_volume_claim(result["pvc"], ns)
     pv_dir = Path(core.read_persistent_volume(pvc.spec.volume_name).spec.host_path.path)
