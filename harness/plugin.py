@@ -24,6 +24,7 @@ import pytest
 from harness.clusters import SessionCluster
 from harness.clusters.base import ClusterError
 from harness.options import OPTION_SPECS, HarnessOptions, OptionsError, OptionSpec
+from harness.results import ScenarioOutcome, Verdict
 from harness.scenario.schema import has_scenario_header
 
 GROUP = "storage conformance"
@@ -170,7 +171,9 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    """With --keep-cluster, say how to reach the cluster that was left running."""
+    """List the HAZARD and KNOWN cells (they pass or xfail, so pytest alone would hide them); with
+    --keep-cluster, say how to reach the cluster that was left running."""
+    _verdict_summary(terminalreporter)
     state = config.stash.get(_STATE, None)
     cluster = state.cluster.started if state else None
     if state is None or cluster is None or not state.options.keep_cluster:
@@ -180,6 +183,26 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     except Exception as exc:  # a half-dead cluster must not turn the summary into a crash
         where = f"kubeconfig unavailable: {exc}"
     terminalreporter.write_line(f"storage conformance: kept the {cluster.backend} cluster; {where}")
+
+
+def _verdict_summary(terminalreporter: Any) -> None:
+    lines = []
+    for key in ("passed", "xfailed"):
+        for report in terminalreporter.stats.get(key, []):
+            if report.when != "call":
+                continue
+            props = [
+                (k, v) for k, v in getattr(report, "user_properties", ()) if k in ("known_issue", "hazard")
+            ]
+            verdict = dict(getattr(report, "user_properties", ())).get("verdict")
+            for name, value in props:
+                lines.append(
+                    f"{verdict} {report.nodeid}: {'' if name == 'hazard' else 'known issue '}{value}"
+                )
+    if lines:
+        terminalreporter.write_sep("=", "storage conformance: KNOWN and HAZARD cells")
+        for line in lines:
+            terminalreporter.write_line(line)
 
 
 # ------------------------------------------------------------------------------------- collection
@@ -224,6 +247,7 @@ class ScenarioItem(pytest.Item):
         super().__init__(**kwargs)
         self.scenario = scenario
         self.progress: list[str] = []
+        self.outcome: ScenarioOutcome | None = None
         self.add_marker(MARKER)
 
     def runtest(self) -> None:
@@ -231,6 +255,7 @@ class ScenarioItem(pytest.Item):
 
         state = self.config.stash[_STATE]
         state.hook_sigterm(self.config)
+        context: runner.RunContext | None = None
         try:
             context = runner.RunContext(
                 cluster=state.cluster.get(),
@@ -242,6 +267,19 @@ class ScenarioItem(pytest.Item):
         finally:
             if self.progress:
                 self.add_report_section("call", "steps", "\n".join(self.progress))
+            if context is not None:
+                self.outcome = context.outcome
+                self._record_verdict(context.outcome)
+        if context.outcome.verdict() is Verdict.KNOWN:
+            pytest.xfail("KNOWN: " + ", ".join(context.outcome.known_issues()))
+
+    def _record_verdict(self, outcome: ScenarioOutcome) -> None:
+        """Verdict, known issues and hazards as JUnit properties (xdist carries them to the controller)."""
+        self.user_properties.append(("verdict", outcome.verdict().value))
+        for issue in outcome.known_issues():
+            self.user_properties.append(("known_issue", issue))
+        for hazard in outcome.hazards():
+            self.user_properties.append(("hazard", hazard))
 
     def _report(self, line: str) -> None:
         """Record one progress line; echo it live in verbose runs (not from xdist workers)."""

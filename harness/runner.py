@@ -10,29 +10,21 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.checks import files, mount, pvc
 from harness.checks.errors import CheckFailed, CheckSkipped
-from harness.clusters.base import Cluster, HubVersions
 from harness.hub.deploy import namespace_name
-from harness.hub.driver import HubApiError, HubClient, SpawnFailed
+from harness.hub.driver import HubApiError, SpawnFailed
 from harness.hub.k8s import Kube
 from harness.hub.target import DeployedHub, ExistingHub, HubTarget
-from harness.options import HarnessOptions
 from harness.reports import format_exception, safe_dirname, write_bundle
-from harness.versions import default_jupyterhub_for
+from harness.results import ScenarioOutcome, StepRecord, StepStatus
+from harness.steps import RUNNERS, RunContext, StepContext, StepSkipped
+from harness.steps.context import server_label
 
-
-@dataclass
-class RunContext:
-    cluster: Cluster
-    versions: HubVersions
-    options: HarnessOptions
-    report: Callable[[str], None]
+__all__ = ["RunContext", "ScenarioFailure", "StepSkipped", "run_scenario", "scenario_id"]
 
 
 class ScenarioFailure(Exception):
@@ -44,33 +36,25 @@ class ScenarioFailure(Exception):
         self.bundle = bundle
 
 
-class StepSkipped(Exception):
-    """A step cannot run here; the message is the reason shown on its progress line."""
+#: What a failing step may raise: an oracle's verdict, the hub's answer, a wait that ran out.
+_STEP_FAILURES = (CheckFailed, HubApiError, TimeoutError, SpawnFailed)
 
 
 @dataclass
-class _State:
-    """What the steps share while a scenario runs."""
+class _Run:
+    """A scenario in progress: the steps' context plus the failures and the first-failure bundle."""
 
-    target: HubTarget
-    versions: HubVersions
-    tokens: dict[str, str] = field(default_factory=dict)
-    spawn_times: list[float] = field(default_factory=list)
+    steps: StepContext
     failures: list[str] = field(default_factory=list)
-    #: Diagnostics written at the first failure (the cluster as that step left it).
     bundle: Path | None = None
 
     @property
-    def hub(self) -> HubClient:
-        return self.target.hub
+    def outcome(self) -> ScenarioOutcome:
+        return self.steps.run.outcome
 
 
 def scenario_id(scenario: Any, ctx: RunContext) -> str:
     return f"{scenario.name}[{ctx.versions.slug}-{ctx.cluster.backend}]"
-
-
-def _server_label(user: str, server: str) -> str:
-    return f"{user}/{server}"
 
 
 def describe_step(step: Any) -> str:
@@ -78,7 +62,7 @@ def describe_step(step: Any) -> str:
     body = step.body
     if hasattr(body, "user") and hasattr(body, "server"):
         extra = f" {body.path}" if hasattr(body, "path") else ""
-        return f"{step.kind} {_server_label(body.user, body.server)}{extra}"
+        return f"{step.kind} {server_label(body.user, body.server)}{extra}"
     if hasattr(body, "user"):
         return f"{step.kind} {body.user}"
     if hasattr(body, "name"):
@@ -97,6 +81,7 @@ def _make_target(scenario: Any, ctx: RunContext) -> HubTarget:
         return ExistingHub(
             url=options.hub_url,
             token=options.hub_token or "",
+            versions=ctx.versions,
             namespace_=hub_ns,
             kube_=kube,
             images_=ctx.cluster.images(ctx.versions) if hub_ns else None,
@@ -119,211 +104,178 @@ def _server_names(scenario: Any) -> tuple[str, ...]:
     return ("", *sorted(names - {""}))
 
 
-# ------------------------------------------------------------------------------------------ steps
-def _token(state: _State, user: str) -> str:
-    if user not in state.tokens:
-        state.tokens[user] = state.hub.create_token(user)
-    return state.tokens[user]
-
-
-def _need_cluster(state: _State, kind: str) -> tuple[Kube, str]:
-    reason = state.target.unsupported_reason(kind)
-    if reason or state.target.kube is None or state.target.namespace is None:
-        raise StepSkipped(reason or f"{kind} needs the hub's namespace")
-    return state.target.kube, state.target.namespace
-
-
-def _run_step(step: Any, state: _State, scenario: Any, ctx: RunContext) -> str:
-    """Execute one step; return a short note for the progress line. Raises on failure."""
-    body, kind, target = step.body, step.kind, state.target
-    reason = target.unsupported_reason(kind)
+# ----------------------------------------------------------------------------------------- runner
+def _execute(step: Any, ctx: StepContext) -> str:
+    reason = ctx.target.unsupported_reason(step.kind)
     if reason:
         raise StepSkipped(reason)
-    user = target.user_name(body.user) if hasattr(body, "user") else ""
-    server = getattr(body, "server", "")
-    if kind == "start":
-        t0 = time.monotonic()
-        try:
-            state.hub.start_server(user, server, timeout=body.timeout)
-        except SpawnFailed as exc:
-            raise CheckFailed(f"server {_server_label(user, server)} failed to start: {exc}") from exc
-        spawn = time.monotonic() - t0
-        state.spawn_times.append(spawn)
-        return f"spawned in {spawn:.1f}s"
-    if kind == "stop":
-        state.hub.stop_server(user, server)
-        return ""
-    if kind == "delete_server":
-        state.hub.stop_server(user, server, remove=True)
-        return ""
-    if kind == "delete_user":
-        state.hub.delete_user(user)
-        state.tokens.pop(user, None)
-        return ""
-    if kind == "write_file":
-        files.write_file(state.hub, user, server, body.path, body.content, _token(state, user))
-        return ""
-    if kind == "expect_file":
-        mapped = body.model_copy(update={"user": user})
-        on_cluster = target.kube is not None and target.namespace is not None
-        return files.expect_file(
-            target.kube if on_cluster else None,
-            target.namespace,
-            state.hub,
-            mapped,
-            _token(state, user),
-            target.images,
-            notebook_dir=scenario.kubespawner.get("notebook_dir"),
+    return RUNNERS[step.kind](step, ctx)
+
+
+def _known_issue(step: Any, ctx: StepContext, in_finally: bool) -> str | None:
+    """The upstream bug expected to break this step now: its own, or (main steps) the scenario's."""
+    if step.known_issue:
+        return str(step.known_issue)
+    known = ctx.scenario.known_issue
+    if in_finally or known is None:
+        return None
+    return str(known.issue) if known.applies_to(ctx.versions.kubespawner, ctx.versions.jupyterhub) else None
+
+
+def _run_one(step: Any, index: str, run: _Run, in_finally: bool) -> StepRecord:
+    """Execute one step item and say how it ended; a step's own failure is recorded, not raised."""
+    ctx = run.steps
+    label = f"{index} {describe_step(step)}"
+    record = StepRecord(
+        index=index,
+        kind=step.kind,
+        label=describe_step(step),
+        location=str(step.location),
+        status=StepStatus.PASSED,
+        hazard=step.hazard,
+    )
+    if not step.applies_to(ctx.versions.kubespawner, ctx.versions.jupyterhub):
+        record.status = StepStatus.GATED
+        record.note = f"not for kubespawner {ctx.versions.kubespawner}: {step.gates_text()}"
+        ctx.run.report(f"  - {label}  ({record.note})")
+        return record
+    record.known_issue = _known_issue(step, ctx, in_finally)
+    trace = ""
+    t0 = time.monotonic()
+    try:
+        record.note = _execute(step, ctx)
+    except (StepSkipped, CheckSkipped) as exc:
+        record.status, record.note = StepStatus.SKIPPED, str(exc)
+    except _STEP_FAILURES as exc:
+        record.status, record.note = StepStatus.FAILED, str(exc)
+    except Exception as exc:  # an unexpected error is a failed step, with its traceback in the bundle
+        record.status, record.note = StepStatus.FAILED, f"{type(exc).__name__}: {exc}"
+        trace = "\n" + format_exception(exc)
+    record.duration = time.monotonic() - t0
+    _judge_known(record, own=bool(step.known_issue))
+    if record.status in (StepStatus.FAILED, StepStatus.KNOWN_FIXED):
+        run.failures.append(f"{step.location}: {label}: {record.note}{trace}")
+    ctx.run.report(_progress_line(record, label))
+    return record
+
+
+def _judge_known(record: StepRecord, own: bool) -> None:
+    """Apply ``known_issue``: a failure it predicts is KNOWN; a step of its own that passes means
+    the bug looks fixed, which fails the cell (strict xfail) so that nobody misses the fix."""
+    if not record.known_issue:
+        return
+    if record.status is StepStatus.FAILED:
+        record.status = StepStatus.KNOWN
+    elif record.status is StepStatus.PASSED and own:
+        record.status = StepStatus.KNOWN_FIXED
+        record.note = f"fixed upstream? drop known_issue {record.known_issue}: the step now passes" + (
+            f" ({record.note})" if record.note else ""
         )
-    if kind == "expect_pvc":
-        kube, ns = _need_cluster(state, kind)
-        name = target.resolve_name(body.name)
-        try:
-            found = pvc.expect_pvc(kube, ns, body.model_copy(update={"name": name.hub}))
-        except CheckFailed as exc:
-            raise CheckFailed(f"{exc}{name.failure_note()}") from exc
-        if found is None:
-            return "absent" + name.progress_note()
-        phase = (found.get("status") or {}).get("phase")
-        return f"{phase}, {found['spec'].get('volumeName')}{name.progress_note()}"
-    if kind == "expect_mount":
-        kube, ns = _need_cluster(state, kind)
-        update: dict[str, Any] = {"user": user}
-        claim = target.resolve_name(body.claim) if body.claim is not None else None
-        if claim is not None:
-            update["claim"] = claim.hub
-        try:
-            mount.expect_mount(
-                kube, ns, state.hub, body.model_copy(update=update), scenario.kubespawner.get("working_dir")
-            )
-        except CheckFailed as exc:
-            raise CheckFailed(f"{exc}{claim.failure_note() if claim else ''}") from exc
-        return claim.progress_note().lstrip("; ") if claim else ""
-    if kind == "expect_spawn_failure":
-        try:
-            state.hub.start_server(user, server, timeout=body.timeout)
-        except SpawnFailed as exc:
-            if body.message not in str(exc):
-                raise CheckFailed(
-                    f"spawn failed, but with {str(exc)!r}, expected a message containing {body.message!r}"
-                ) from exc
-            return "failed as expected"
-        raise CheckFailed(f"server {_server_label(user, server)} started, expected the spawn to fail")
-    if kind == "restart_hub":
-        _restart_hub(step, state, ctx)
-        return _running_servers(state, scenario)
-    if kind == "restart_cluster":
-        reason = ctx.cluster.restart_unsupported_reason()
-        if reason:
-            raise StepSkipped(reason)
-        ctx.cluster.restart()
-        target.reconnect()
-        return _running_servers(state, scenario)
-    raise CheckFailed(f"the runner does not know step {kind!r}")
+    else:
+        record.known_issue = None  # passed under a scenario-level known_issue: nothing to say
 
 
-def _running_servers(state: _State, scenario: Any) -> str:
-    running = []
-    for u in scenario.users:
-        model = state.hub.get_user(state.target.user_name(u.name)) or {}
-        running += [
-            _server_label(u.name, s) for s, m in (model.get("servers") or {}).items() if m.get("ready")
-        ]
-    return f"{state.target.description}; running after restart: " + (", ".join(running) or "none")
+def _progress_line(record: StepRecord, label: str) -> str:
+    took = f"({record.duration:.1f}s)"
+    if record.status is StepStatus.PASSED:
+        hazard = f"  HAZARD: {record.hazard}" if record.hazard else ""
+        return f"  ✓ {label}  {took}{'  ' + record.note if record.note else ''}{hazard}"
+    if record.status is StepStatus.SKIPPED:
+        return f"  ↷ {label}  skipped: {record.note}"
+    if record.status is StepStatus.KNOWN:
+        return f"  ◌ {label}  {took}: KNOWN {record.known_issue}: {record.note}"
+    return f"  ✗ {label}  {took}: {record.note}"
 
 
-def _restart_hub(step: Any, state: _State, ctx: RunContext) -> None:
-    body = step.body
-    versions = None
-    if body.kubespawner or body.jupyterhub:
-        ks = body.kubespawner or state.versions.kubespawner
-        jh = body.jupyterhub or (
-            default_jupyterhub_for(ks) if body.kubespawner else state.versions.jupyterhub
-        )
-        versions = HubVersions(kubespawner=ks, jupyterhub=jh)
-    state.target.restart_hub(versions)
-    if versions is not None:
-        state.versions = versions
-
-
-# ----------------------------------------------------------------------------------------- runner
-def _run_list(
-    steps: list[Any], prefix: str, state: _State, scenario: Any, ctx: RunContext, stop_on_fail: bool
-) -> None:
-    for index, step in enumerate(steps, start=1):
-        label = f"{prefix}{index} {describe_step(step)}"
-        if not step.applies_to(state.versions.kubespawner, state.versions.jupyterhub):
-            gates = ", ".join(
-                f"{k} {getattr(step, k)}" for k in ("kubespawner", "jupyterhub") if getattr(step, k)
-            )
-            ctx.report(f"  - {label}  (not for kubespawner {state.versions.kubespawner}: {gates})")
-            continue
-        t0 = time.monotonic()
-        try:
-            note = _run_step(step, state, scenario, ctx)
-        except (StepSkipped, CheckSkipped) as exc:
-            ctx.report(f"  ↷ {label}  skipped: {exc}")
-            continue
-        except (CheckFailed, HubApiError, TimeoutError, SpawnFailed) as exc:
-            ctx.report(f"  ✗ {label}  ({time.monotonic() - t0:.1f}s): {exc}")
-            state.failures.append(f"{step.location}: {label}: {exc}")
-        except Exception as exc:  # an unexpected error is a failed step, with its traceback in the bundle
-            ctx.report(f"  ✗ {label}  ({time.monotonic() - t0:.1f}s): {type(exc).__name__}: {exc}")
-            state.failures.append(
-                f"{step.location}: {label}: {type(exc).__name__}: {exc}\n{format_exception(exc)}"
-            )
-        else:
-            ctx.report(f"  ✓ {label}  ({time.monotonic() - t0:.1f}s){'  ' + note if note else ''}")
-            continue
-        if state.bundle is None:
-            state.bundle = _collect(scenario, ctx, state)
-        if stop_on_fail:
+def _run_list(steps: list[Any], prefix: str, run: _Run, stop_on_fail: bool) -> None:
+    for number, step in enumerate(steps, start=1):
+        record = _run_one(step, f"{prefix}{number}", run, in_finally=not stop_on_fail)
+        run.outcome.steps.append(record)
+        # a scenario-level known issue that bit ends the steps: the rest builds on what just broke
+        bit = record.status is StepStatus.KNOWN and not step.known_issue
+        if bit and stop_on_fail:
             return
+        if record.status in (StepStatus.FAILED, StepStatus.KNOWN_FIXED):
+            if run.bundle is None:
+                run.bundle = _collect(run)
+            if stop_on_fail:
+                return
 
 
-def run_scenario(scenario: Any, ctx: RunContext) -> None:
-    """Run ``scenario`` for ``ctx.versions`` on ``ctx.cluster``; raise ScenarioFailure on any failed step."""
+def _close_scenario_known_issue(run: _Run) -> None:
+    """A scenario-level ``known_issue`` whose scenario passed everywhere looks fixed upstream."""
+    ctx = run.steps
+    known = ctx.scenario.known_issue
+    if known is None or not known.applies_to(ctx.versions.kubespawner, ctx.versions.jupyterhub):
+        return
+    if any(s.status is StepStatus.KNOWN for s in run.outcome.steps) or run.failures:
+        return
+    note = f"fixed upstream? drop known_issue {known.issue}: every step passed"
+    run.outcome.steps.append(
+        StepRecord(
+            index="-",
+            kind="known_issue",
+            label="known_issue",
+            location=ctx.scenario.source,
+            status=StepStatus.KNOWN_FIXED,
+            note=note,
+            known_issue=str(known.issue),
+        )
+    )
+    run.failures.append(f"{ctx.scenario.source}: {note}")
+    ctx.run.report(f"  ✗ {note}")
+
+
+def _deploy(run: _Run) -> bool:
+    ctx, target = run.steps, run.steps.target
+    t0 = time.monotonic()
+    try:
+        target.setup()
+        for user in ctx.scenario.users:
+            ctx.hub.create_user(target.user_name(user.name))
+    except Exception as exc:
+        ctx.run.report(f"  ✗ deploy hub  ({time.monotonic() - t0:.1f}s): {type(exc).__name__}: {exc}")
+        run.failures.append(f"deploy hub: {type(exc).__name__}: {exc}\n{format_exception(exc)}")
+        run.outcome.errors.append(f"deploy hub: {type(exc).__name__}: {exc}")
+        return False
+    ctx.run.report(f"  ✓ deploy {target.description}  ({time.monotonic() - t0:.1f}s)")
+    if target.versions != ctx.run.versions:
+        ctx.run.report(
+            f"  (version gates follow the hub's kubespawner {target.versions.kubespawner}, "
+            f"jupyterhub {target.versions.jupyterhub}, not the options' "
+            f"{ctx.run.versions.kubespawner}/{ctx.run.versions.jupyterhub})"
+        )
+    if isinstance(target, ExistingHub) and (ctx.scenario.kubespawner or ctx.scenario.hub_config):
+        ctx.run.report(
+            "  (the scenario's kubespawner/hub_config settings are not applied: the existing hub's "
+            "own configuration is what the steps test)"
+        )
+    return True
+
+
+def run_scenario(scenario: Any, ctx: RunContext) -> ScenarioOutcome:
+    """Run ``scenario`` for ``ctx.versions`` on ``ctx.cluster``; raise ScenarioFailure on any failed step.
+
+    The outcome (``ctx.outcome``) is filled either way; a KNOWN verdict returns normally.
+    """
     started = time.monotonic()
     keep = ctx.options.keep_cluster
-    target = _make_target(scenario, ctx)
-    state = _State(target=target, versions=ctx.versions)
-    failures = state.failures
+    run = _Run(StepContext(scenario=scenario, run=ctx, target=_make_target(scenario, ctx)))
+    run.outcome.scenario_hazard = scenario.hazard
+    target, failures = run.steps.target, run.failures
     try:
-        t0 = time.monotonic()
-        try:
-            target.setup()
-            gates_note = ""
-            if target.running_versions is not None and target.running_versions != state.versions:
-                gates_note = (
-                    f"  (version gates follow the hub's kubespawner {target.running_versions.kubespawner}, "
-                    f"jupyterhub {target.running_versions.jupyterhub}, not the options' "
-                    f"{state.versions.kubespawner}/{state.versions.jupyterhub})"
-                )
-                state.versions = target.running_versions
-            for user in scenario.users:
-                state.hub.create_user(target.user_name(user.name))
-        except Exception as exc:
-            ctx.report(f"  ✗ deploy hub  ({time.monotonic() - t0:.1f}s): {type(exc).__name__}: {exc}")
-            failures.append(f"deploy hub: {type(exc).__name__}: {exc}\n{format_exception(exc)}")
-        else:
-            ctx.report(f"  ✓ deploy {target.description}  ({time.monotonic() - t0:.1f}s)")
-            if gates_note:
-                ctx.report(gates_note)
-            if isinstance(target, ExistingHub) and (scenario.kubespawner or scenario.hub_config):
-                ctx.report(
-                    "  (the scenario's kubespawner/hub_config settings are not applied: the existing hub's "
-                    "own configuration is what the steps test)"
-                )
-            _run_list(list(scenario.steps), "", state, scenario, ctx, stop_on_fail=True)
-        if failures and state.bundle is None:
-            state.bundle = _collect(scenario, ctx, state)
+        if _deploy(run):
+            _run_list(list(scenario.steps), "", run, stop_on_fail=True)
+            _close_scenario_known_issue(run)
+        if failures and run.bundle is None:
+            run.bundle = _collect(run)
         collected = len(failures)
         if target_ready(target):
-            _run_list(list(scenario.finally_), "finally ", state, scenario, ctx, stop_on_fail=False)
-        if state.bundle is not None and len(failures) > collected:
+            _run_list(list(scenario.finally_), "finally ", run, stop_on_fail=False)
+        if run.bundle is not None and len(failures) > collected:
             # logs and failures as they are after `finally`, next to the first-failure snapshot
-            _collect(scenario, ctx, state, subdir="after-finally")
-            (state.bundle / "failures.txt").write_text("\n\n".join(failures) + "\n")
+            _collect(run, subdir="after-finally")
+            (run.bundle / "failures.txt").write_text("\n\n".join(failures) + "\n")
     finally:
         t0 = time.monotonic()
         try:
@@ -334,13 +286,17 @@ def run_scenario(scenario: Any, ctx: RunContext) -> None:
         except Exception as exc:
             ctx.report(f"  ✗ cleanup: {type(exc).__name__}: {exc}")
             failures.append(f"cleanup: {type(exc).__name__}: {exc}")
-    spawns = ", ".join(f"{t:.1f}s" for t in state.spawn_times)
-    ctx.report(f"  {scenario.name}: {time.monotonic() - started:.1f}s wall; spawns: {spawns or 'none'}")
+            run.outcome.errors.append(f"cleanup: {type(exc).__name__}: {exc}")
+        run.outcome.wall = time.monotonic() - started
+        run.outcome.bundle = str(run.bundle) if run.bundle else None
+    spawns = ", ".join(f"{t:.1f}s" for t in run.outcome.spawn_times)
+    ctx.report(f"  {scenario.name}: {run.outcome.wall:.1f}s wall; spawns: {spawns or 'none'}")
     if failures:
         summary = failures[0].splitlines()[0]
         if len(failures) > 1:
             summary += f" (+{len(failures) - 1} more failure(s))"
-        raise ScenarioFailure(summary, state.bundle)
+        raise ScenarioFailure(summary, run.bundle)
+    return run.outcome
 
 
 def target_ready(target: HubTarget) -> bool:
@@ -361,8 +317,8 @@ def object_user(obj: dict[str, Any]) -> str | None:
     return None
 
 
-def _collect(scenario: Any, ctx: RunContext, state: _State, subdir: str = "") -> Path | None:
-    target, failures = state.target, state.failures
+def _collect(run: _Run, subdir: str = "") -> Path | None:
+    scenario, ctx, target, failures = run.steps.scenario, run.steps.run, run.steps.target, run.failures
     directory = Path(ctx.options.reports_dir) / safe_dirname(scenario_id(scenario, ctx))
     if subdir:
         directory = directory / subdir
@@ -379,7 +335,7 @@ def _collect(scenario: Any, ctx: RunContext, state: _State, subdir: str = "") ->
             namespace=target.namespace,
             extra_files=extra,
             hub_state=(
-                (lambda: [u for u in state.hub.list_users() if target.in_diagnostics(u.get("name"))])
+                (lambda: [u for u in run.steps.hub.list_users() if target.in_diagnostics(u.get("name"))])
                 if target_ready(target)
                 else None
             ),

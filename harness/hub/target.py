@@ -67,8 +67,9 @@ class HubTarget(abc.ABC):
     def hub(self) -> HubClient:
         """Client with an admin token, usable after ``setup``."""
 
-    #: The releases the hub reports it runs, once known (version gates of steps follow these).
-    running_versions: HubVersions | None = None
+    #: The releases in force: what the harness deployed (``restart_hub`` changes it) or what an
+    #: existing hub reports it runs. Version gates of steps follow these, and nothing else keeps a copy.
+    versions: HubVersions
     #: Namespace of the users' pods and PVCs (None: unknown, cluster checks are skipped).
     namespace: str | None = None
     kube: Kube | None = None
@@ -208,6 +209,8 @@ class ExistingHub(HubTarget):
 
     url: str
     token: str
+    #: The options' releases until the hub reports its own (``setup``).
+    versions: HubVersions
     namespace_: str | None = None
     kube_: Kube | None = None
     images_: Images | None = None
@@ -257,7 +260,7 @@ class ExistingHub(HubTarget):
             self.slug_evidence = f"the default of KubeSpawner {spawner_version}, which the hub runs"
             if version:
                 # gates such as `kubespawner: "<7"` are about the hub under test, not the local install
-                self.running_versions = HubVersions(kubespawner=spawner_version, jupyterhub=str(version))
+                self.versions = HubVersions(kubespawner=spawner_version, jupyterhub=str(version))
 
     def teardown(self, keep: bool) -> None:
         """Delete the run's ``jhsc-`` users (their servers and, per the hub's delete_pvc, PVCs)."""

@@ -25,7 +25,7 @@ from harness.scenario.errors import (
     format_path,
 )
 from harness.scenario.kubespawner_traits import KUBESPAWNER_TRAITS
-from harness.scenario.models import GATE_KEYS, STEP_BODIES, Scenario, ServerRef, Step, User
+from harness.scenario.models import ITEM_KEYS, STEP_BODIES, Scenario, ServerRef, Step, User
 
 Path_ = tuple[str | int, ...]
 
@@ -167,7 +167,7 @@ def _fields_allowed_at(path: Path_) -> list[str] | None:
     if len(path) == 2 and path[0] == "users":
         return sorted(User.model_fields)
     if len(path) == 2 and path[0] in _STEP_LISTS:
-        return list(GATE_KEYS)
+        return list(ITEM_KEYS)
     if len(path) == 3 and path[0] in _STEP_LISTS and path[2] in STEP_BODIES:
         return sorted(STEP_BODIES[str(path[2])].model_fields)
     return None
@@ -192,7 +192,7 @@ def _step_item_problem(doc: _MarkedDocument, path: Path_, item: Any) -> None:
         doc.problem(path, f"expected a step such as 'start: {{user: alice}}', got {_describe(item)}")
         return
     kinds = [key for key in item if key in STEP_BODIES]
-    others = [key for key in item if key not in STEP_BODIES and key not in GATE_KEYS]
+    others = [key for key in item if key not in STEP_BODIES and key not in ITEM_KEYS]
     if len(kinds) > 1:
         doc.problem(
             (*path, kinds[1]),

@@ -36,8 +36,12 @@ from pydantic import (
 
 from harness.scenario.errors import SourceLocation
 
-#: Keys a step item may carry next to its step key.
+#: Version gates a step item may carry next to its step key.
 GATE_KEYS: tuple[str, ...] = ("jupyterhub", "kubespawner")
+#: Every key a step item may carry next to its step key: the gates plus its verdict annotations.
+ITEM_KEYS: tuple[str, ...] = (*GATE_KEYS, "known_issue", "hazard")
+#: ``kubespawner#937``, ``z2jh#3574``, ``jupyterhub#4800``: an upstream issue or PR the report links.
+_UPSTREAM_REF = re.compile(r"^(kubespawner|z2jh|jupyterhub)#[0-9]+$")
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 #: Scenario names end up in test ids and namespace names (with a suffix), so keep room for one.
@@ -190,6 +194,14 @@ def _check_specifier(value: str | None) -> str | None:
     return value
 
 
+def _check_upstream_ref(value: str | None) -> str | None:
+    if value is not None and not _UPSTREAM_REF.match(value):
+        raise ValueError(
+            f"invalid upstream reference {value!r}; expected kubespawner#N, z2jh#N or jupyterhub#N"
+        )
+    return value
+
+
 class Step(_Strict):
     """One step item: a step body under its name, plus optional version gates."""
 
@@ -202,9 +214,25 @@ class Step(_Strict):
     jupyterhub: str | None = Field(
         None, description="PEP 440 specifier: the step applies only to these JupyterHub versions."
     )
+    known_issue: str | None = Field(
+        None,
+        description=(
+            "Upstream bug (e.g. kubespawner#937) that makes this correct expectation fail on the gated "
+            "releases: a failure is reported KNOWN; a pass fails the cell (fixed upstream?)."
+        ),
+    )
+    hazard: str | None = Field(
+        None,
+        description="One line: the behaviour this step confirms is as expected AND dangerous (HAZARD).",
+    )
     _location: SourceLocation = PrivateAttr(default=SourceLocation("<unknown>", 0, 0))
 
     _gates = field_validator("kubespawner", "jupyterhub")(_check_specifier)
+
+    @field_validator("known_issue")
+    @classmethod
+    def _upstream_ref(cls, value: str | None) -> str | None:
+        return _check_upstream_ref(value)
 
     @property
     def body(self) -> _Body:
@@ -218,10 +246,18 @@ class Step(_Strict):
 
     def applies_to(self, kubespawner: str, jupyterhub: str) -> bool:
         """Whether the gates admit these versions (no gate admits everything, pre-releases too)."""
-        for spec, version in ((self.kubespawner, kubespawner), (self.jupyterhub, jupyterhub)):
-            if spec is not None and not SpecifierSet(spec).contains(version, prereleases=True):
-                return False
-        return True
+        return _admits(self.kubespawner, self.jupyterhub, kubespawner, jupyterhub)
+
+    def gates_text(self) -> str:
+        """``kubespawner <7``: the gates as the progress line shows them."""
+        return ", ".join(f"{k} {getattr(self, k)}" for k in GATE_KEYS if getattr(self, k))
+
+
+def _admits(ks_spec: str | None, jh_spec: str | None, kubespawner: str, jupyterhub: str) -> bool:
+    for spec, version in ((ks_spec, kubespawner), (jh_spec, jupyterhub)):
+        if spec is not None and not SpecifierSet(spec).contains(version, prereleases=True):
+            return False
+    return True
 
 
 def _item_model(kind: str, body: type[_Body]) -> type[Step]:
@@ -269,6 +305,20 @@ class User(_Strict):
     )
 
 
+class KnownIssue(_Strict):
+    """A scenario-level ``known_issue``: which bug, and on which releases it is expected to bite."""
+
+    issue: str = Field(description="kubespawner#N, z2jh#N or jupyterhub#N.")
+    kubespawner: str | None = Field(None, description="PEP 440 specifier of the affected releases.")
+    jupyterhub: str | None = Field(None, description="PEP 440 specifier of the affected releases.")
+
+    _ref = field_validator("issue")(_check_upstream_ref)
+    _gates = field_validator("kubespawner", "jupyterhub")(_check_specifier)
+
+    def applies_to(self, kubespawner: str, jupyterhub: str) -> bool:
+        return _admits(self.kubespawner, self.jupyterhub, kubespawner, jupyterhub)
+
+
 class Scenario(_Strict):
     """One storage conformance scenario (one YAML file)."""
 
@@ -284,6 +334,17 @@ class Scenario(_Strict):
         default_factory=dict,
         description="Other hub configuration: 'Class.trait' -> value, e.g. JupyterHub.allow_named_servers.",
     )
+    upstream: list[str] = Field(
+        default_factory=list,
+        description="Upstream issues/PRs this scenario pins (kubespawner#N, z2jh#N, jupyterhub#N).",
+    )
+    hazard: str | None = Field(
+        None, description="One line: what this scenario shows to be as expected AND dangerous (HAZARD)."
+    )
+    known_issue: KnownIssue | None = Field(
+        None,
+        description="The whole scenario is correct behaviour that an upstream bug breaks on some releases.",
+    )
     users: list[User] = Field(min_length=1)
     steps: list[StepItem] = Field(min_length=1)
     finally_: list[StepItem] = Field(
@@ -292,6 +353,13 @@ class Scenario(_Strict):
         description="Steps run after `steps`, also when a step failed (cleanup, final checks).",
     )
     _source: str = PrivateAttr(default="<string>")
+
+    @field_validator("upstream")
+    @classmethod
+    def _upstream_refs(cls, value: list[str]) -> list[str]:
+        for ref in value:
+            _check_upstream_ref(ref)
+        return value
 
     @field_validator("name")
     @classmethod

@@ -59,7 +59,7 @@ def test_start_explains_a_missing_kubeconfig() -> None:
 
 
 def test_existing_hub_only_uses_reserved_user_names() -> None:
-    hub = ExistingHub(url="http://hub", token="t", scenario_users=("alice", "al", "carol_x"))
+    hub = ExistingHub(url="http://hub", token="t", versions=V, scenario_users=("alice", "al", "carol_x"))
     assert hub.user_name("alice") == "jhsc-alice"
     assert hub.user_name("jhsc-bob") == "jhsc-bob"
     assert hub.object_name("claim-alice--work") == "claim-jhsc-alice--work"
@@ -114,7 +114,11 @@ def test_default_scheme_follows_the_kubespawner_major() -> None:
 
 def test_hashed_and_escaped_slugs_are_mapped() -> None:
     hub = ExistingHub(
-        url="http://hub", token="t", scenario_users=("carol_x", "alice"), scenario_servers=("", "work")
+        url="http://hub",
+        token="t",
+        versions=V,
+        scenario_users=("carol_x", "alice"),
+        scenario_servers=("", "work"),
     )
     carol, mapped = (
         _kubespawner_expand("carol_x", "", "safe"),
@@ -147,7 +151,7 @@ class _StateHub:
 
 
 def test_resolve_name_learns_the_scheme_from_the_hub_and_explains_the_mapping() -> None:
-    hub = ExistingHub(url="http://hub", token="t", scenario_users=("alice",))
+    hub = ExistingHub(url="http://hub", token="t", versions=V, scenario_users=("alice",))
     assert hub.resolve_name("claim-alice").hub == "claim-jhsc-alice"  # no evidence yet: assumed 'safe'
     hub._client = _StateHub({"jhsc-alice": "claim-jhsc-2dalice"})  # type: ignore[assignment]
     name = hub.resolve_name("claim-alice")
@@ -195,7 +199,7 @@ def test_diagnostics_of_an_existing_hub_leave_other_users_out(tmp_path: Path) ->
     from harness.reports import write_bundle
     from harness.runner import object_user
 
-    hub = ExistingHub(url="http://hub", token="t", scenario_users=("alice",))
+    hub = ExistingHub(url="http://hub", token="t", versions=V, scenario_users=("alice",))
     assert object_user(_obj("x", "jhsc-alice")) == "jhsc-alice" and object_user(_obj("hub")) is None
     bundle = write_bundle(
         tmp_path,

@@ -12,6 +12,7 @@ from harness.checks.errors import CheckFailed
 from harness.clusters.base import HubVersions, Images
 from harness.hub.target import HubTarget
 from harness.options import HarnessOptions
+from harness.results import Verdict
 from harness.scenario.loader import parse_scenario
 
 SCENARIO = """
@@ -79,6 +80,8 @@ class FakeTarget(HubTarget):
 
     def restart_hub(self, versions: HubVersions | None) -> None:
         self.restarted_with = versions
+        if versions is not None:
+            self.versions = versions
         self._hub.log.append(f"restart_hub {versions.kubespawner if versions else None}")
 
     def reconnect(self) -> None:
@@ -102,6 +105,7 @@ def _run(
     monkeypatch.setattr(runner, "_make_target", lambda scenario, ctx: target)
     lines: list[str] = []
     options = HarnessOptions(reports_dir=tmp_path, kubespawner_version=ks)
+    target.versions = options.versions
     ctx = runner.RunContext(
         cluster=FakeCluster(), versions=options.versions, options=options, report=lines.append
     )  # type: ignore[arg-type]
@@ -164,9 +168,84 @@ def test_gates_follow_the_versions_an_existing_hub_reports(
 
     def setup(self: FakeTarget) -> None:
         original_setup(self)
-        self.running_versions = HubVersions(kubespawner="7.1.0", jupyterhub="6.1.1")
+        self.versions = HubVersions(kubespawner="7.1.0", jupyterhub="6.1.1")
 
     monkeypatch.setattr(FakeTarget, "setup", setup)
     _, lines = _run(monkeypatch, tmp_path, hub, ks="6.2.0")
     assert any("version gates follow the hub's kubespawner 7.1.0" in line for line in lines), lines
     assert any(line.startswith("  - 2 stop alice/") and "kubespawner <7" in line for line in lines), lines
+
+
+VERDICTS = """
+name: verdicts
+description: known_issue and hazard
+users: [{name: alice}]
+steps:
+  - start: {user: alice}
+    known_issue: kubespawner#937
+  - stop: {user: alice}
+    hazard: stopping loses the writable layer
+finally:
+  - delete_user: {user: alice}
+"""
+
+
+def _run_text(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, hub: FakeHub, text: str
+) -> tuple[runner.RunContext, list[str]]:
+    target = FakeTarget(hub)
+    monkeypatch.setattr(runner, "_make_target", lambda scenario, ctx: target)
+    lines: list[str] = []
+    options = HarnessOptions(reports_dir=tmp_path, kubespawner_version="7.1.0")
+    target.versions = options.versions
+    ctx = runner.RunContext(
+        cluster=FakeCluster(), versions=options.versions, options=options, report=lines.append
+    )  # type: ignore[arg-type]
+    runner.run_scenario(parse_scenario(text, "verdicts.yaml"), ctx)
+    return ctx, lines
+
+
+def test_a_known_issue_that_bites_is_known_and_the_steps_go_on(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    log: list[str] = []
+    ctx, lines = _run_text(monkeypatch, tmp_path, FakeHub(log, fail="start alice/"), VERDICTS)
+    assert ctx.outcome.verdict() is Verdict.KNOWN
+    assert ctx.outcome.known_issues() == ["kubespawner#937"]
+    assert "stop alice/" in log  # an expected failure does not end the scenario
+    assert any("◌ 1 start alice/" in line and "KNOWN kubespawner#937" in line for line in lines), lines
+
+
+def test_a_known_issue_that_passes_fails_the_cell(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Strict xfail: when the upstream bug is fixed, the cell fails so the annotation gets dropped."""
+    with pytest.raises(runner.ScenarioFailure) as info:
+        _run_text(monkeypatch, tmp_path, FakeHub([]), VERDICTS)
+    assert "fixed upstream? drop known_issue kubespawner#937" in info.value.summary
+    assert "verdicts.yaml:6:5" in info.value.summary
+
+
+def test_a_hazard_step_that_passes_makes_a_hazard_cell(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    text = VERDICTS.replace("    known_issue: kubespawner#937\n", "")
+    ctx, lines = _run_text(monkeypatch, tmp_path, FakeHub([]), text)
+    assert ctx.outcome.verdict() is Verdict.HAZARD
+    assert ctx.outcome.hazards() == ["stopping loses the writable layer"]
+    assert any("HAZARD: stopping loses the writable layer" in line for line in lines), lines
+
+
+def test_a_scenario_known_issue_stops_at_the_first_failure_and_passing_fails(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    text = VERDICTS.replace("    known_issue: kubespawner#937\n", "").replace(
+        "users:", 'known_issue: {issue: kubespawner#873, kubespawner: ">=7.1"}\nusers:'
+    )
+    log: list[str] = []
+    ctx, _ = _run_text(monkeypatch, tmp_path, FakeHub(log, fail="start alice/"), text)
+    assert ctx.outcome.verdict() is Verdict.KNOWN and "stop alice/" not in log
+    with pytest.raises(runner.ScenarioFailure) as info:
+        _run_text(monkeypatch, tmp_path, FakeHub([]), text)
+    assert "fixed upstream? drop known_issue kubespawner#873: every step passed" in info.value.summary
+    # outside the gated releases it is an ordinary scenario: a failure fails
+    with pytest.raises(runner.ScenarioFailure):
+        _run_text(monkeypatch, tmp_path, FakeHub([], fail="start alice/"), text.replace('">=7.1"', '"<7"'))

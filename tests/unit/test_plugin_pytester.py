@@ -16,6 +16,7 @@ import pytest
 
 from harness import clusters, runner
 from harness.clusters.base import Cluster, ClusterError, HubVersions, Images
+from harness.results import StepRecord, StepStatus
 from harness.scenario.schema import SCHEMA_HEADER
 
 pytest_plugins = ["pytester"]
@@ -219,6 +220,14 @@ def fakes(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
             )
         if scenario.name.startswith("interrupt"):
             raise KeyboardInterrupt
+        for verdict, status, extra in (
+            ("known", StepStatus.KNOWN, {"known_issue": "kubespawner#937"}),
+            ("hazard", StepStatus.PASSED, {"hazard": "every user's files go with any user"}),
+        ):
+            if scenario.name.startswith(verdict):
+                ctx.outcome.steps.append(
+                    StepRecord("1", "start", "start alice/", "s.yaml:7:5", status, **extra)
+                )
         if scenario.name.startswith("terminated"):
             seen["sigterm_hooked"] = signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
             if seen["sigterm_hooked"]:  # never SIGTERM the test process unless the plugin handles it
@@ -240,6 +249,25 @@ def test_scenarios_share_one_cluster_started_lazily(pytester: pytest.Pytester, f
     assert contexts[0].options.reports_dir == pytester.path / "reports"
     result.stdout.fnmatch_lines(["*✓ start alice/  (a)*"])
     result.stdout.no_fnmatch_line("*kept the embedded cluster*")
+
+
+def test_known_cells_xfail_and_hazard_cells_pass_and_both_are_listed(
+    pytester: pytest.Pytester, fakes: dict[str, Any]
+) -> None:
+    _scenario(pytester, "k.yaml", "known-one")
+    _scenario(pytester, "h.yaml", "hazard-one")
+    result = pytester.runpytest_inprocess(*_plugin_args(), "k.yaml", "h.yaml", "--junitxml=j.xml")
+    result.assert_outcomes(passed=1, xfailed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*storage conformance: KNOWN and HAZARD cells*",
+            "HAZARD h.yaml::hazard-one*: every user's files go with any user",
+            "KNOWN k.yaml::known-one*: known issue kubespawner#937",
+        ],
+    )
+    junit = (pytester.path / "j.xml").read_text()
+    assert '<property name="verdict" value="KNOWN" />' in junit
+    assert '<property name="hazard" value="every user\'s files go with any user" />' in junit
 
 
 def test_collect_only_starts_no_cluster(pytester: pytest.Pytester, fakes: dict[str, Any]) -> None:

@@ -1,0 +1,46 @@
+"""One module per step kind, each with one function: ``run(item, ctx) -> note`` (chainsaw's operations).
+
+``run`` raises ``CheckFailed`` (or a hub/timeout error) when the step fails and ``StepSkipped`` when
+it cannot run here; the note it returns goes on the step's progress line. The runner is a loop over
+``RUNNERS``; adding a step kind means its body model (``harness/scenario/models.py``), its module
+here and its tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from harness.steps import (
+    delete_server,
+    delete_user,
+    expect_file,
+    expect_mount,
+    expect_pvc,
+    expect_spawn_failure,
+    restart_cluster,
+    restart_hub,
+    start,
+    stop,
+    write_file,
+)
+from harness.steps.context import RunContext, StepContext, StepSkipped
+
+StepRunner = Callable[[Any, StepContext], str]
+
+#: Step kind -> the function that executes it.
+RUNNERS: dict[str, StepRunner] = {
+    "start": start.run,
+    "stop": stop.run,
+    "write_file": write_file.run,
+    "expect_file": expect_file.run,
+    "expect_pvc": expect_pvc.run,
+    "expect_mount": expect_mount.run,
+    "expect_spawn_failure": expect_spawn_failure.run,
+    "restart_hub": restart_hub.run,
+    "restart_cluster": restart_cluster.run,
+    "delete_server": delete_server.run,
+    "delete_user": delete_user.run,
+}
+
+__all__ = ["RUNNERS", "RunContext", "StepContext", "StepRunner", "StepSkipped"]

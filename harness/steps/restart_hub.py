@@ -1,0 +1,27 @@
+"""``restart_hub``: restart the hub process, optionally switching KubeSpawner/JupyterHub (an upgrade)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from harness.clusters.base import HubVersions
+from harness.steps.context import StepContext
+from harness.versions import default_jupyterhub_for
+
+
+def target_versions(body: Any, now: HubVersions) -> HubVersions | None:
+    """The releases to restart with; None keeps the running ones.
+
+    A new KubeSpawner without a JupyterHub takes the JupyterHub recorded for that release, since
+    KubeSpawner 6.2.0 predates JupyterHub 6 and the pair must be one the release supports.
+    """
+    if not (body.kubespawner or body.jupyterhub):
+        return None
+    ks = body.kubespawner or now.kubespawner
+    jh = body.jupyterhub or (default_jupyterhub_for(ks) if body.kubespawner else now.jupyterhub)
+    return HubVersions(kubespawner=ks, jupyterhub=jh)
+
+
+def run(item: Any, ctx: StepContext) -> str:
+    ctx.target.restart_hub(target_versions(item.body, ctx.versions))
+    return ctx.running_servers()
