@@ -254,6 +254,12 @@ class ScenarioItem(pytest.Item):
         from harness import runner
 
         state = self.config.stash[_STATE]
+        not_applicable = runner.not_applicable_reason(
+            self.scenario, state.options.versions, existing_hub=bool(state.options.hub_url)
+        )
+        if not_applicable:
+            self.user_properties.append(("verdict", Verdict.SKIP.value))
+            pytest.skip(not_applicable)  # before the cluster starts: a SKIP cell costs nothing
         state.hook_sigterm(self.config)
         context: runner.RunContext | None = None
         try:

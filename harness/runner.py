@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.checks.errors import CheckFailed, CheckSkipped
+from harness.clusters.base import HubVersions
 from harness.hub.deploy import namespace_name
 from harness.hub.driver import HubApiError, SpawnFailed
 from harness.hub.k8s import Kube
@@ -23,6 +24,7 @@ from harness.reports import format_exception, safe_dirname, write_bundle
 from harness.results import ScenarioOutcome, StepRecord, StepStatus
 from harness.steps import RUNNERS, RunContext, StepContext, StepSkipped
 from harness.steps.context import server_label
+from harness.versions import default_jupyterhub_for
 
 __all__ = ["RunContext", "ScenarioFailure", "StepSkipped", "run_scenario", "scenario_id"]
 
@@ -73,6 +75,24 @@ def describe_step(step: Any) -> str:
     return step.kind
 
 
+def initial_versions(scenario: Any, ctx: RunContext) -> HubVersions:
+    """What the hub is deployed with: the matrix row's releases, or the scenario's ``deploy_with``."""
+    start = scenario.deploy_with
+    if start is None:
+        return ctx.versions
+    return HubVersions(start.kubespawner, start.jupyterhub or default_jupyterhub_for(start.kubespawner))
+
+
+def not_applicable_reason(scenario: Any, versions: HubVersions, existing_hub: bool = False) -> str | None:
+    """Why this matrix cell is not one the scenario is about (reported SKIP), or None."""
+    if existing_hub and scenario.deploy_with is not None:
+        return f"{scenario.name} starts from its own release (deploy_with): needs a hub the harness deploys"
+    wanted = scenario.applies_to
+    if wanted is None or wanted.admits(versions.kubespawner, versions.jupyterhub):
+        return None
+    return f"{scenario.name} is about {wanted.text()}, not kubespawner {versions.kubespawner}"
+
+
 def _make_target(scenario: Any, ctx: RunContext) -> HubTarget:
     options = ctx.options
     kube = Kube.from_kubeconfig(ctx.cluster.kubeconfig, ctx.cluster.context)
@@ -90,7 +110,7 @@ def _make_target(scenario: Any, ctx: RunContext) -> HubTarget:
         )
     return DeployedHub(
         cluster=ctx.cluster,
-        versions=ctx.versions,
+        versions=initial_versions(scenario, ctx),
         kube_=kube,
         namespace_=namespace_name(scenario.name),
         kubespawner_config=dict(scenario.kubespawner),
@@ -239,7 +259,13 @@ def _deploy(run: _Run) -> bool:
         run.outcome.errors.append(f"deploy hub: {type(exc).__name__}: {exc}")
         return False
     ctx.run.report(f"  ✓ deploy {target.description}  ({time.monotonic() - t0:.1f}s)")
-    if target.versions != ctx.run.versions:
+    if ctx.scenario.deploy_with is not None:
+        ctx.run.report(
+            f"  (deployed with kubespawner {target.versions.kubespawner}, jupyterhub "
+            f"{target.versions.jupyterhub} (deploy_with); the release under test is "
+            f"{ctx.run.versions.kubespawner}/{ctx.run.versions.jupyterhub})"
+        )
+    elif target.versions != ctx.run.versions:
         ctx.run.report(
             f"  (version gates follow the hub's kubespawner {target.versions.kubespawner}, "
             f"jupyterhub {target.versions.jupyterhub}, not the options' "

@@ -136,23 +136,36 @@ class ExpectMountStep(ServerRef):
     )
 
 
+#: ``restart_hub: {kubespawner: under-test}``: the release of the matrix row being tested.
+UNDER_TEST = "under-test"
+
+
+def _exact_version(value: str | None) -> str | None:
+    if value is not None and value != UNDER_TEST:
+        try:
+            Version(value)
+        except InvalidVersion:
+            raise ValueError(
+                f"invalid version {value!r}; expected an exact version such as '7.1.0' or {UNDER_TEST!r}"
+            ) from None
+    return value
+
+
 class RestartHubStep(_Body):
     """Restart the hub, optionally switching the KubeSpawner / JupyterHub release (an upgrade)."""
 
-    kubespawner: str | None = Field(None, description="Exact KubeSpawner version to restart with.")
-    jupyterhub: str | None = Field(None, description="Exact JupyterHub version to restart with.")
+    kubespawner: str | None = Field(
+        None,
+        description=(
+            f"Exact KubeSpawner version to restart with, or {UNDER_TEST!r}: the matrix row's release "
+            "(an upgrade scenario deployed with `deploy_with` upgrades to the release being tested)."
+        ),
+    )
+    jupyterhub: str | None = Field(
+        None, description=f"Exact JupyterHub version to restart with, or {UNDER_TEST!r}."
+    )
 
-    @field_validator("kubespawner", "jupyterhub")
-    @classmethod
-    def _exact_version(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                Version(value)
-            except InvalidVersion:
-                raise ValueError(
-                    f"invalid version {value!r}; expected an exact version such as '7.1.0'"
-                ) from None
-        return value
+    _versions = field_validator("kubespawner", "jupyterhub")(_exact_version)
 
 
 class RestartClusterStep(_Body):
@@ -319,6 +332,39 @@ class KnownIssue(_Strict):
         return _admits(self.kubespawner, self.jupyterhub, kubespawner, jupyterhub)
 
 
+class Releases(_Strict):
+    """Exact releases to deploy the hub with before the steps (an upgrade scenario's starting point)."""
+
+    kubespawner: str = Field(description="Exact KubeSpawner version, e.g. 6.2.0.")
+    jupyterhub: str | None = Field(
+        None, description="Exact JupyterHub version; default: the one recorded for that KubeSpawner."
+    )
+
+    _versions = field_validator("kubespawner", "jupyterhub")(_exact_version)
+
+    @field_validator("kubespawner", "jupyterhub")
+    @classmethod
+    def _not_under_test(cls, value: str | None) -> str | None:
+        if value == UNDER_TEST:
+            raise ValueError(f"{UNDER_TEST!r} is for restart_hub; deploy_with names an exact release")
+        return value
+
+
+class Applicability(_Strict):
+    """The matrix releases a scenario is about; other cells are reported SKIP with this reason."""
+
+    kubespawner: str | None = Field(None, description="PEP 440 specifier of the matrix KubeSpawner.")
+    jupyterhub: str | None = Field(None, description="PEP 440 specifier of the matrix JupyterHub.")
+
+    _gates = field_validator("kubespawner", "jupyterhub")(_check_specifier)
+
+    def admits(self, kubespawner: str, jupyterhub: str) -> bool:
+        return _admits(self.kubespawner, self.jupyterhub, kubespawner, jupyterhub)
+
+    def text(self) -> str:
+        return ", ".join(f"{k} {getattr(self, k)}" for k in GATE_KEYS if getattr(self, k))
+
+
 class Scenario(_Strict):
     """One storage conformance scenario (one YAML file)."""
 
@@ -344,6 +390,17 @@ class Scenario(_Strict):
     known_issue: KnownIssue | None = Field(
         None,
         description="The whole scenario is correct behaviour that an upstream bug breaks on some releases.",
+    )
+    applies_to: Applicability | None = Field(
+        None,
+        description="Matrix releases this scenario is about, e.g. {kubespawner: '>=7'}; other cells SKIP.",
+    )
+    deploy_with: Releases | None = Field(
+        None,
+        description=(
+            "Deploy the hub with these releases instead of the matrix row's; with "
+            "`restart_hub: {kubespawner: under-test}` the scenario upgrades to the release under test."
+        ),
     )
     users: list[User] = Field(min_length=1)
     steps: list[StepItem] = Field(min_length=1)

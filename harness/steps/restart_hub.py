@@ -5,23 +5,31 @@ from __future__ import annotations
 from typing import Any
 
 from harness.clusters.base import HubVersions
+from harness.scenario.models import UNDER_TEST
 from harness.steps.context import StepContext
 from harness.versions import default_jupyterhub_for
 
 
-def target_versions(body: Any, now: HubVersions) -> HubVersions | None:
+def target_versions(body: Any, now: HubVersions, under_test: HubVersions) -> HubVersions | None:
     """The releases to restart with; None keeps the running ones.
 
-    A new KubeSpawner without a JupyterHub takes the JupyterHub recorded for that release, since
+    ``under-test`` names the matrix row's release (its JupyterHub too, unless given). A new
+    KubeSpawner without a JupyterHub takes the JupyterHub recorded for that release, since
     KubeSpawner 6.2.0 predates JupyterHub 6 and the pair must be one the release supports.
     """
     if not (body.kubespawner or body.jupyterhub):
         return None
-    ks = body.kubespawner or now.kubespawner
-    jh = body.jupyterhub or (default_jupyterhub_for(ks) if body.kubespawner else now.jupyterhub)
+    if body.kubespawner == UNDER_TEST:
+        ks = under_test.kubespawner
+        jh = under_test.jupyterhub
+    else:
+        ks = body.kubespawner or now.kubespawner
+        jh = default_jupyterhub_for(ks) if body.kubespawner else now.jupyterhub
+    if body.jupyterhub:
+        jh = under_test.jupyterhub if body.jupyterhub == UNDER_TEST else body.jupyterhub
     return HubVersions(kubespawner=ks, jupyterhub=jh)
 
 
 def run(item: Any, ctx: StepContext) -> str:
-    ctx.target.restart_hub(target_versions(item.body, ctx.versions))
+    ctx.target.restart_hub(target_versions(item.body, ctx.versions, ctx.run.versions))
     return ctx.running_servers()
