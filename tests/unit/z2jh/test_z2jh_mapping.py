@@ -12,6 +12,9 @@ from typing import Any
 
 import pytest
 
+from harness.hub.config import HubConfigInput, merged_config, render_hub_config
+from harness.scenario.kubespawner_traits import KUBESPAWNER_TRAITS
+from harness.scenario.loader import _HUB_CONFIG_KEY
 from harness.z2jh import DEFAULT_RELEASE, map_values
 
 ABSENT = object()
@@ -493,3 +496,18 @@ def test_values_are_not_shared_with_the_input() -> None:
     config.kubespawner["volumes"][1]["emptyDir"]["medium"] = "Memory"
     assert values["singleuser"]["storage"]["extraVolumes"][0] == {"name": "a", "emptyDir": {}}
     assert map_values("3.3.8", values).kubespawner["volumes"][1] == {"name": "a", "emptyDir": {}}
+
+
+@pytest.mark.parametrize(("chart", "values", "kubespawner", "hub_config"), CASES)
+def test_output_is_what_a_scenario_may_say(
+    chart: str, values: dict[str, Any], kubespawner: dict[str, Any], hub_config: dict[str, Any]
+) -> None:
+    """The lead feeds the output into the scenario's kubespawner:/hub_config:, so it must pass the same
+    name checks and render as literals in the hub's jupyterhub_config.py."""
+    config = map_values(chart, values)
+    assert set(config.kubespawner) <= KUBESPAWNER_TRAITS
+    assert all(_HUB_CONFIG_KEY.match(key) and not key.startswith("KubeSpawner.") for key in config.hub_config)
+    inp = HubConfigInput("ns", "img:1", "Never", kubespawner=config.kubespawner, hub_config=config.hub_config)
+    rendered = merged_config(inp)
+    assert {k: rendered["KubeSpawner"][k] for k in config.kubespawner} == config.kubespawner
+    render_hub_config(inp)
