@@ -21,6 +21,7 @@ from harness.scenario.errors import (
     ScenarioError,
     ScenarioProblem,
     SourceLocation,
+    describe_value,
     did_you_mean,
     format_path,
 )
@@ -130,22 +131,7 @@ def _loc(file: str, mark: yaml.Mark) -> SourceLocation:
 
 
 # ------------------------------------------------------------------------------ validation errors
-def _describe(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return f"boolean {str(value).lower()}"
-    if isinstance(value, int):
-        return f"integer {value}"
-    if isinstance(value, float):
-        return f"number {value}"
-    if isinstance(value, str):
-        return f"string {value!r}"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return type(value).__name__
+_describe = describe_value
 
 
 _EXPECTED = {
