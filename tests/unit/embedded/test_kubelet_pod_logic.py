@@ -307,3 +307,21 @@ def test_node_selector_and_required_affinity_decide_schedulability() -> None:
         "nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 1, "preference": no}]}
     }
     assert node_matches(_pod(affinity=preferred), labels)
+
+
+def test_mounts_go_shallow_first_keeping_ties_in_order() -> None:
+    from harness.clusters.embedded.kubelet.container_spec import mount_order
+    from harness.clusters.embedded.kubelet.volumes import Mount
+
+    given = [
+        Mount("/v/cfg", "/etc/jupyterhub/jupyterhub_config.py"),
+        Mount("/v/etc", "/etc/"),
+        Mount("/p/hosts", "/etc/hosts"),
+        Mount("/p/resolv", "/etc/resolv.conf"),
+    ]
+    assert [m.target for m in mount_order(given)] == [
+        "/etc/",
+        "/etc/hosts",
+        "/etc/resolv.conf",
+        "/etc/jupyterhub/jupyterhub_config.py",
+    ]

@@ -138,6 +138,21 @@ class RootBuilder:
                 best = point
         return best, self.kinds[best]
 
+    def prepare(self, paths: list[str]) -> None:
+        """Overlay, before anything is bind-mounted, each host dir in which one of ``paths`` must be made.
+
+        An overlay mounted later would hide every bind already made below it (the pod's /etc/hosts
+        under an /etc overlaid for /etc/jupyterhub/x, say), so all of them come first.
+        """
+        for path in sorted(paths, key=lambda p: p.rstrip("/").count("/")):
+            if os.path.lexists(path):
+                continue
+            ancestor = os.path.dirname(path)
+            while not os.path.isdir(ancestor):
+                ancestor = os.path.dirname(ancestor)
+            if self._covering(os.path.realpath(ancestor))[1] == "host":
+                self._overlay(ancestor)
+
     def ensure(self, target: str, is_dir: bool) -> None:
         """Create ``target`` (dir or empty file) without ever writing to the host's file system."""
         if os.path.lexists(target):
@@ -258,13 +273,15 @@ def run(spec: dict[str, Any]) -> int:
         socket.sethostname(spec["hostname"])
         builder = RootBuilder(spec["scratch"])
         builder.build()
-        for d in spec.get("image_dirs", []):  # the image's own dirs, e.g. /home/jovyan owned by jovyan
+        image_dirs, mounts, cwd = spec.get("image_dirs", []), spec.get("mounts", []), spec.get("cwd") or "/"
+        builder.prepare([d["path"] for d in image_dirs] + [m["target"] for m in mounts] + [cwd])
+        for d in image_dirs:  # the image's own dirs, e.g. /home/jovyan owned by jovyan
             builder.ensure(d["path"], True)
             os.chown(d["path"], int(d["uid"]), int(d["gid"]))
             os.chmod(d["path"], int(d["mode"]))
-        for m in sorted(spec.get("mounts", []), key=lambda m: m["target"].rstrip("/").count("/")):
+        for m in mounts:  # in the kubelet's order: shallow mount points first (containerd's sort)
             builder.bind(m["source"], m["target"], bool(m.get("readonly")))
-        builder.ensure(spec.get("cwd") or "/", True)  # runc creates a missing working dir
+        builder.ensure(cwd, True)  # runc creates a missing working dir
         builder.finish()
         drop_privileges_and_exec(spec)
     except BaseException as exc:

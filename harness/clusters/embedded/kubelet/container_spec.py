@@ -6,6 +6,7 @@ have changed, just as a real kubelet re-resolves them.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,15 +56,26 @@ class ContainerLaunch:
         )
 
 
-def _pod_file_mounts(pod_dir: Path, pod: Obj, container: Obj) -> list[Mount]:
-    """/etc files the runtime provides (hosts, resolv.conf, hostname, passwd, group)."""
+def _pod_file_mounts(pod_dir: Path, container: Obj) -> list[Mount]:
+    """/etc files the runtime provides (hosts, resolv.conf, hostname, passwd, group).
+
+    As with containerd's CRI, a container's own volumeMount at the same path wins: the runtime's file
+    is then left out (the kubelet skips /etc/hosts the same way).
+    """
     etc = pod_dir / "etc"
-    targets = {m["mountPath"] for m in container.get("volumeMounts") or []}
+    targets = {os.path.normpath(m["mountPath"]) for m in container.get("volumeMounts") or []}
     mounts = []
     for name in ("hosts", "resolv.conf", "hostname", "passwd", "group"):
         if f"/etc/{name}" not in targets and (etc / name).exists():
             mounts.append(Mount(str(etc / name), f"/etc/{name}", readonly=name in ("passwd", "group")))
     return mounts
+
+
+def mount_order(mounts: list[Mount]) -> list[Mount]:
+    """Shallow mount points first, ties kept in the given order: containerd's ``sort.Stable`` by path
+    depth, "so that high level mounts don't shadow other mounts" (a volume at /etc/x/y can never hide
+    /etc/hosts, and a volume at /etc comes before the /etc/hosts bind on top of it)."""
+    return sorted(mounts, key=lambda m: len(Path(os.path.normpath(m.target)).parts))
 
 
 def _image_mounts(entry: ImageEntry) -> list[Mount]:
@@ -109,10 +121,10 @@ async def build_launch(
     argv = [expand(arg, env) for arg in command_argv(container, entry)]
     exec_path = find_executable(argv[0], env.get("PATH", SYSTEM_PATH), uid, set(groups))
     fs_group = (pod["spec"].get("securityContext") or {}).get("fsGroup")
-    mounts = (
+    mounts = mount_order(
         _image_mounts(entry)
-        + _pod_file_mounts(pod_dir, pod, container)
         + container_mounts(container, volumes, int(fs_group) if fs_group is not None else None)
+        + _pod_file_mounts(pod_dir, container)
     )
     image_dirs: list[dict[str, object]] = []
     if entry.passwd_user:  # a Jupyter image has its user's home, owned by it (docker-stacks: 2775 1000:100)
