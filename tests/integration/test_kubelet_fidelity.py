@@ -68,3 +68,39 @@ def test_subpath_under_a_dir_missing_on_the_host_keeps_the_pods_etc_files(
         "c.X = 1",
     ]
     assert not os.path.exists("/etc/jupyterhub"), "the mount point is made in the container, not on the host"
+
+
+def test_api_data_volumes_are_read_only_even_for_root(core: client.CoreV1Api, ns: str) -> None:  # noqa: F811
+    """configMap, secret, downwardAPI and projected volumes are mounted read-only whatever the
+    volumeMount says (their plugins' GetAttributes().ReadOnly, kubelet makeMounts' mustMountRO),
+    subPath mounts of them included: a write fails with EROFS."""
+    core.create_namespaced_config_map(ns, {"metadata": {"name": "cm"}, "data": {"k": "v"}})
+    core.create_namespaced_secret(ns, {"metadata": {"name": "sec"}, "stringData": {"k": "v"}})
+    downward = {"items": [{"path": "name", "fieldRef": {"fieldPath": "metadata.name"}}]}
+    volumes = [
+        {"name": "cm", "configMap": {"name": "cm"}},
+        {"name": "sec", "secret": {"secretName": "sec"}},
+        {"name": "down", "downwardAPI": downward},
+        {
+            "name": "proj",
+            "projected": {"sources": [{"configMap": {"name": "cm"}}, {"downwardAPI": downward}]},
+        },
+    ]
+    mounts = [{"name": v["name"], "mountPath": f"/{v['name']}"} for v in volumes]
+    mounts.append({"name": "cm", "mountPath": "/etc/k.conf", "subPath": "k", "readOnly": False})
+    script = "for f in /cm/x /sec/x /down/x /proj/x /etc/k.conf; do echo w >> $f; done; cat /etc/k.conf; echo"
+    core.create_namespaced_pod(
+        ns,
+        pod(
+            "ro",
+            ["sh", "-c", script],
+            volumes=volumes,
+            container={"volumeMounts": mounts},
+            restartPolicy="Never",
+        ),
+    )
+    finished(core, ns, "ro")
+    log = core.read_namespaced_pod_log("ro", ns).splitlines()
+    assert log[-1] == "v", log  # the subPath file is unchanged
+    errors = [line for line in log[:-1] if line.endswith("Read-only file system")]
+    assert len(errors) == 5, log

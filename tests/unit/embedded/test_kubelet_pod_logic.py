@@ -190,6 +190,12 @@ def test_volumes_project_keys_modes_token_and_fs_group(tmp_path: Path) -> None:
         container_mounts(
             {"volumeMounts": [{"name": "scratch", "mountPath": "/w", "subPath": "../x"}]}, volumes, None
         )
+    # API data volumes mount read-only whatever the volumeMount says; others as asked
+    assert [v.read_only for v in volumes.values()] == [True, True, False, True]
+    (ro,) = container_mounts(
+        {"volumeMounts": [{"name": "cfg", "mountPath": "/c", "readOnly": False}]}, volumes, None
+    )
+    assert ro.readonly
 
 
 def test_missing_configmap_and_unbound_pvc_are_mount_errors(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from .identity import IMAGE_USER_IDS, container_identity, home_for
 from .podnet import PodNetwork
 from .runtime import SYSTEM_PATH, ShimSpec, command_argv, find_executable
 from .service_env import services_env
-from .volumes import Mount, container_mounts
+from .volumes import Mount, PodVolume, container_mounts
 
 SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 
@@ -106,7 +106,7 @@ async def build_launch(
     pod: Obj,
     container: Obj,
     sandbox: PodNetwork,
-    volumes: dict[str, tuple[Path, bool]],
+    volumes: dict[str, PodVolume],
     pod_dir: Path,
 ) -> ContainerLaunch:
     entry = ctx.images.resolve(container["image"])

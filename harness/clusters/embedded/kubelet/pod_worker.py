@@ -13,7 +13,6 @@ import json
 import logging
 import shutil
 import time
-from pathlib import Path
 from typing import Any
 
 from .api import Obj, is_not_found
@@ -27,7 +26,7 @@ from .probes import ExecFn, Prober
 from .recorder import emit
 from .runtime import ContainerProcess, ContainerStartError, now_rfc3339
 from .status import ContainerRecord, pod_status
-from .volumes import VolumeError, VolumeManager
+from .volumes import PodVolume, VolumeError, VolumeManager
 
 log = logging.getLogger(__name__)
 #: how long a volume that cannot be mounted waits before the next attempt
@@ -48,7 +47,7 @@ class PodWorker:
         self.sandbox: PodNetwork | None = None
         #: the IP the pod had: a finished pod keeps reporting it after its sandbox is gone
         self.last_ip: str | None = None
-        self.volumes: dict[str, tuple[Path, bool]] = {}
+        self.volumes: dict[str, PodVolume] = {}
         spec = pod["spec"]
         previous = {c["name"]: c for c in (pod.get("status") or {}).get("containerStatuses") or []}
         self.init = [ContainerRecord(c["name"], c["image"]) for c in spec.get("initContainers") or []]

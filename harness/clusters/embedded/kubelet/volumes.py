@@ -3,7 +3,8 @@
 PVCs resolve to their bound PV's hostPath directory; emptyDir, configMap, secret, projected (service
 account token, CA, namespace) and downwardAPI volumes are materialised under the pod's runtime dir.
 ``fsGroup`` is applied the way the kubelet does (group ownership, g+rwX, setgid dirs) to every volume
-type the kubelet manages ownership for (not hostPath).
+type the kubelet manages ownership for (not hostPath). configMap, secret, downwardAPI and projected
+volumes are always mounted read-only, as their plugins tell the real kubelet (``mustMountRO``).
 
 A volume that cannot be set up raises ``VolumeError`` with the message the real kubelet puts in its
 ``FailedMount`` event; the pod worker retries later.
@@ -16,15 +17,27 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from .api import Obj, RegistryLike, get_or_none
 from .envvars import EnvError, field_ref
 
 DEFAULT_MODE = 0o644
+#: Volume types whose plugins report ``ReadOnly: true``: the kubelet mounts them read-only in every
+#: container, whatever the volumeMount's readOnly says (pkg/volume/{configmap,secret,downwardapi,projected}).
+READ_ONLY_TYPES = ("configMap", "secret", "downwardAPI", "projected")
 
 
 class VolumeError(Exception):
     """A volume of the pod cannot be mounted yet (message as in a FailedMount event)."""
+
+
+class PodVolume(NamedTuple):
+    """A set-up volume: where it is on the host, whether fsGroup applies, whether it must mount read-only."""
+
+    path: Path
+    managed: bool
+    read_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,15 +97,16 @@ class VolumeManager:
         self.pod_dir = pod_dir
         self.ca_file = ca_file
 
-    async def setup(self, pod: Obj) -> dict[str, tuple[Path, bool]]:
-        """Return volume name -> (host dir or file, fsGroup-managed) for every volume of the pod."""
-        out: dict[str, tuple[Path, bool]] = {}
+    async def setup(self, pod: Obj) -> dict[str, PodVolume]:
+        """Return volume name -> ``PodVolume`` for every volume of the pod."""
+        out: dict[str, PodVolume] = {}
         fs_group = (pod["spec"].get("securityContext") or {}).get("fsGroup")
         for volume in pod["spec"].get("volumes") or []:
             path, managed = await self._setup_one(pod, volume)
             if managed and fs_group is not None:
                 apply_fs_group(path, int(fs_group))
-            out[volume["name"]] = (path, managed)
+            read_only = any(kind in volume for kind in READ_ONLY_TYPES)
+            out[volume["name"]] = PodVolume(path, managed, read_only)
         return out
 
     async def _setup_one(self, pod: Obj, volume: Obj) -> tuple[Path, bool]:
@@ -222,15 +236,14 @@ class VolumeManager:
             _write_file(target / item["path"], value.encode(), item.get("mode", default_mode))
 
 
-def container_mounts(
-    container: Obj, volumes: dict[str, tuple[Path, bool]], fs_group: int | None
-) -> list[Mount]:
+def container_mounts(container: Obj, volumes: dict[str, PodVolume], fs_group: int | None) -> list[Mount]:
     """The container's ``volumeMounts`` as bind mounts; ``subPath`` is created when missing."""
     mounts = []
     for vm in container.get("volumeMounts") or []:
         if vm["name"] not in volumes:
             raise VolumeError(f"volume {vm['name']} not found in pod spec")
-        source, managed = volumes[vm["name"]]
+        volume = volumes[vm["name"]]
+        source = volume.path
         sub = vm.get("subPath")
         if sub:
             parts = Path(sub).parts
@@ -240,8 +253,8 @@ def container_mounts(
             if not source.exists():
                 # like kubelet's subpath MkdirAll: new dirs take the volume root's permissions
                 source.mkdir(parents=True)
-                source.chmod(stat.S_IMODE(volumes[vm["name"]][0].stat().st_mode))
-                if managed and fs_group is not None:
+                source.chmod(stat.S_IMODE(volume.path.stat().st_mode))
+                if volume.managed and fs_group is not None:
                     apply_fs_group(source, fs_group)
-        mounts.append(Mount(str(source), vm["mountPath"], bool(vm.get("readOnly"))))
+        mounts.append(Mount(str(source), vm["mountPath"], bool(vm.get("readOnly")) or volume.read_only))
     return mounts
