@@ -12,8 +12,9 @@ from __future__ import annotations
 import os
 
 import pytest
+from kube_waits import wait_for
 from kubernetes import client
-from test_kubelet import cluster, core, finished, ns, pod  # noqa: F401 - fixtures and helpers
+from test_kubelet import cluster, core, finished, ns, pod, running  # noqa: F401 - fixtures and helpers
 
 pytestmark = [
     pytest.mark.slow,
@@ -104,3 +105,35 @@ def test_api_data_volumes_are_read_only_even_for_root(core: client.CoreV1Api, ns
     assert log[-1] == "v", log  # the subPath file is unchanged
     errors = [line for line in log[:-1] if line.endswith("Read-only file system")]
     assert len(errors) == 5, log
+
+
+def test_init_containers_show_pod_initializing_and_their_own_field_path(
+    core: client.CoreV1Api,  # noqa: F811
+    ns: str,  # noqa: F811
+) -> None:
+    """While init containers run, the app containers wait with reason PodInitializing (kubelet
+    convertToAPIContainerStatuses' default when the pod has init containers); init container Events
+    name ``spec.initContainers{name}`` (kubecontainer.GenerateContainerRef's fieldPath)."""
+    spec = pod(
+        "initing",
+        ["sleep", "300"],
+        initContainers=[{"name": "prep", "image": "harness.local/test:1", "command": ["sleep", "3"]}],
+    )
+    core.create_namespaced_pod(ns, spec)
+
+    def init_running() -> client.V1Pod | None:
+        p = core.read_namespaced_pod("initing", ns)
+        inits = p.status.init_container_statuses or []
+        return p if inits and inits[0].state.running else None
+
+    during = wait_for(init_running, 30, "init container running")
+    (main,) = during.status.container_statuses
+    assert main.state.waiting.reason == "PodInitializing", main.state
+    running(core, ns, "initing")
+    paths = {
+        (e.reason, e.involved_object.field_path)
+        for e in core.list_namespaced_event(ns).items
+        if e.involved_object.name == "initing"
+    }
+    assert {("Started", "spec.initContainers{prep}"), ("Started", "spec.containers{main}")} <= paths, paths
+    assert ("Created", "spec.initContainers{prep}") in paths

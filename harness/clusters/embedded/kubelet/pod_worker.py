@@ -23,7 +23,7 @@ from .hooks import run_hook
 from .podfiles import passwd_and_group, render_hosts, render_resolv_conf, write_in_place
 from .podnet import PodNetwork
 from .probes import ExecFn, Prober
-from .recorder import emit
+from .recorder import container_field_path, emit
 from .runtime import ContainerProcess, ContainerStartError, now_rfc3339
 from .status import ContainerRecord, pod_status
 from .volumes import PodVolume, VolumeError, VolumeManager
@@ -50,8 +50,11 @@ class PodWorker:
         self.volumes: dict[str, PodVolume] = {}
         spec = pod["spec"]
         previous = {c["name"]: c for c in (pod.get("status") or {}).get("containerStatuses") or []}
-        self.init = [ContainerRecord(c["name"], c["image"]) for c in spec.get("initContainers") or []]
-        self.containers = [ContainerRecord(c["name"], c["image"]) for c in spec.get("containers") or []]
+        # the kubelet's default waiting reason for a container not created yet: PodInitializing for
+        # every container (init ones too) of a pod that has init containers, else ContainerCreating
+        waiting = "PodInitializing" if spec.get("initContainers") else "ContainerCreating"
+        self.init = [ContainerRecord.waiting_for(c, waiting) for c in spec.get("initContainers") or []]
+        self.containers = [ContainerRecord.waiting_for(c, waiting) for c in spec.get("containers") or []]
         for record in self.containers:  # after a node restart, restarts keep counting
             old = previous.get(record.name)
             if old and (old.get("containerID") or old.get("restartCount")):
@@ -269,14 +272,15 @@ class PodWorker:
         return float(self.pod["spec"].get("terminationGracePeriodSeconds", 30))
 
     async def _container_event(self, name: str, reason: str, message: str, *, warning: bool = False) -> None:
-        """An Event about one container of this pod: ``involvedObject.fieldPath`` names it, as real."""
+        """An Event about one container of this pod: ``involvedObject.fieldPath`` names it (init or app
+        container), as real."""
         await emit(
             self.ctx.registry,
             self.pod,
             reason,
             message,
             type="Warning" if warning else "Normal",
-            field_path=f"spec.containers{{{name}}}",
+            field_path=container_field_path(self.pod, name),
         )
 
     def _restart_policy(self) -> str:

@@ -41,3 +41,13 @@ async def emit(
         )
     except Exception as exc:
         log.debug("event %s on %s dropped: %s", reason, involved.get("metadata", {}).get("name"), exc)
+
+
+def container_field_path(pod: Obj, name: str) -> str:
+    """``involvedObject.fieldPath`` of an Event about container ``name``: ``spec.containers{name}`` or
+    ``spec.initContainers{name}`` (app containers are looked up first), as the kubelet's container refs."""
+    spec = pod.get("spec") or {}
+    for field in ("containers", "initContainers"):
+        if any(c.get("name") == name for c in spec.get(field) or []):
+            return f"spec.{field}{{{name}}}"
+    return f"implicitly required container {name}"

@@ -31,6 +31,11 @@ class ContainerRecord:
     started: bool = False
     container_id: str | None = None
 
+    @classmethod
+    def waiting_for(cls, container: Obj, reason: str) -> ContainerRecord:
+        """The record of a container that has not been created yet, waiting for ``reason``."""
+        return cls(container["name"], container["image"], state={"waiting": {"reason": reason}})
+
     def set_waiting(self, reason: str, message: str | None = None) -> None:
         waiting: Obj = {"reason": reason}
         if message:
