@@ -9,12 +9,23 @@ release the node reports). Needs root.
 
 from __future__ import annotations
 
+import json
 import os
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
 
 import pytest
 from kube_waits import wait_for
 from kubernetes import client
-from test_kubelet import cluster, core, finished, ns, pod, running  # noqa: F401 - fixtures and helpers
+from test_kubelet import cluster, core, finished, kubectl, ns, pod, running  # noqa: F401 - fixtures, helpers
+
+from harness.clusters.base import HubVersions
+from harness.clusters.embedded.backend import singleuser_image
+from harness.clusters.embedded.cluster import EmbeddedCluster
+from harness.clusters.embedded.images import ImageMap
+from harness.versions import default_jupyterhub_for
 
 pytestmark = [
     pytest.mark.slow,
@@ -137,3 +148,109 @@ def test_init_containers_show_pod_initializing_and_their_own_field_path(
     }
     assert {("Started", "spec.initContainers{prep}"), ("Started", "spec.containers{main}")} <= paths, paths
     assert ("Created", "spec.initContainers{prep}") in paths
+
+
+@pytest.fixture(scope="module")
+def singleuser(cluster: EmbeddedCluster) -> str:  # noqa: F811
+    """The harness's own singleuser image (the one KubeSpawner's pods run in the e2e scenarios)."""
+    ref, entry = singleuser_image(HubVersions("7.1.0", default_jupyterhub_for("7.1.0")))
+    ImageMap(cluster.config.data_dir).put(ref, entry)
+    return ref
+
+
+def _contents(ip: str, path: str, method: str = "GET", body: dict[str, str] | None = None) -> int:
+    request = urllib.request.Request(
+        f"http://{ip}:8888/api/contents/{path}",
+        method=method,
+        data=json.dumps(body).encode() if body else None,
+        headers={"Authorization": "token t0ken", "Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as reply:
+            return int(reply.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_server_without_volumes_saves_in_its_workdir_and_a_restart_starts_fresh(
+    cluster: EmbeddedCluster,  # noqa: F811
+    core: client.CoreV1Api,  # noqa: F811
+    ns: str,  # noqa: F811
+    singleuser: str,
+) -> None:
+    """Issue 12: a Jupyter server that KubeSpawner starts without volumes (storage_pvc_ensure alone)
+    serves its image's WORKDIR, /home/jovyan, and the contents API can save there: on a real node the
+    file lands in the container's writable layer (containerd's WithProcessCwd from the image config's
+    WorkingDir), and is gone once the container restarts (a new container, a new layer)."""
+    server = [
+        "jupyter-server",
+        "--ServerApp.token=t0ken",
+        "--ServerApp.ip=0.0.0.0",
+        "--ServerApp.port=8888",
+        "--ServerApp.open_browser=False",
+    ]
+    manifest = pod(
+        "nb",
+        server,
+        securityContext={"runAsUser": 1000, "fsGroup": 100},
+        container={
+            "image": singleuser,
+            "readinessProbe": {"httpGet": {"path": "/api", "port": 8888}, "periodSeconds": 1},
+        },
+        terminationGracePeriodSeconds=5,
+    )
+    core.create_namespaced_pod(ns, manifest)
+    ip = running(core, ns, "nb", timeout=120).status.pod_ip
+    assert kubectl(cluster, "-n", ns, "exec", "nb", "--", "pwd").stdout == "/home/jovyan\n"
+    assert _contents(ip, "saved.txt", "PUT", {"type": "file", "format": "text", "content": "hi"}) == 201
+    cat = kubectl(cluster, "-n", ns, "exec", "nb", "--", "cat", "/home/jovyan/saved.txt")
+    assert cat.stdout == "hi", cat.stderr
+    assert not Path("/home/jovyan/saved.txt").exists()
+    kubectl(cluster, "-n", ns, "exec", "nb", "--", "kill", "-TERM", "1")
+
+    def restarted() -> client.V1Pod | None:
+        p = core.read_namespaced_pod("nb", ns)
+        (status,) = p.status.container_statuses
+        return p if status.restart_count >= 1 and status.ready else None
+
+    ip = wait_for(restarted, 120, "server restarted and ready").status.pod_ip
+    assert _contents(ip, "saved.txt") == 404
+    assert _contents(ip, "again.txt", "PUT", {"type": "file", "format": "text", "content": "x"}) == 201
+
+
+def test_root_writes_outside_volumes_stay_in_the_container_and_go_with_it(
+    core: client.CoreV1Api,  # noqa: F811
+    ns: str,  # noqa: F811
+) -> None:
+    """Outside its volumes a container's filesystem is its image plus a writable layer of its own:
+    root may change /etc or /usr/local (uid 1000 is refused by permissions, not a read-only mount), the
+    host never sees it, and a restarted container starts from the image again."""
+    marker = f"jhsc-{uuid.uuid4().hex[:8]}"
+    script = (
+        f"if [ -e /etc/{marker} ]; then echo seen; else echo fresh; fi; "
+        f"echo x > /etc/{marker} && mkdir -p /usr/local/{marker}/d && echo root-ok; "
+        f"python3 -c \"import os; os.setuid(65534); open('/etc/{marker}-nobody', 'w')\" 2>&1 "
+        "| grep -o 'Permission denied'; "
+        "[ -e /data/ran ] && exec sleep 300; touch /data/ran; exit 1"
+    )
+    core.create_namespaced_pod(
+        ns,
+        pod(
+            "layer",
+            ["sh", "-c", script],
+            volumes=[{"name": "data", "emptyDir": {}}],
+            container={"volumeMounts": [{"name": "data", "mountPath": "/data"}]},
+            restartPolicy="OnFailure",
+        ),
+    )
+
+    def second_run() -> client.V1Pod | None:
+        p = core.read_namespaced_pod("layer", ns)
+        (status,) = p.status.container_statuses or [None]
+        return p if status and status.restart_count == 1 and status.state.running else None
+
+    wait_for(second_run, 60, "second run of the container")
+    expected = "fresh\nroot-ok\nPermission denied\n"
+    assert core.read_namespaced_pod_log("layer", ns, previous=True) == expected
+    wait_for(lambda: core.read_namespaced_pod_log("layer", ns) == expected, 10, "second run's log")
+    assert not Path(f"/etc/{marker}").exists() and not Path(f"/usr/local/{marker}").exists()

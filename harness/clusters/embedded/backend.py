@@ -74,42 +74,12 @@ class EmbeddedBackend(Cluster):
             shutil.rmtree(self._data_dir, ignore_errors=True)
 
     def images(self, versions: HubVersions) -> Images:
-        hub = f"{REGISTRY}/hub:ks-{versions.kubespawner}-jh-{versions.jupyterhub}"
-        proxy = f"{REGISTRY}/configurable-http-proxy:{CHP_VERSION}"
-        singleuser = f"{REGISTRY}/singleuser:jh-{versions.jupyterhub}"
-        reader = f"{REGISTRY}/reader:host"
         image_map = ImageMap(self.data_dir)
-        image_map.put(
-            hub,
-            ImageEntry(
-                path=_strs(
-                    envs.ensure_env(
-                        envs.python_env(
-                            f"hub-ks-{versions.kubespawner}-jh-{versions.jupyterhub}",
-                            hub_requirements(versions),
-                        )
-                    )
-                )
-            ),
-        )
-        image_map.put(proxy, ImageEntry(path=_strs(envs.ensure_env(envs.npm_env("chp", [CHP_NPM_PACKAGE])))))
-        image_map.put(
-            singleuser,
-            ImageEntry(
-                path=_strs(
-                    envs.ensure_env(
-                        envs.python_env(
-                            f"singleuser-jh-{versions.jupyterhub}", singleuser_requirements(versions)
-                        )
-                    )
-                ),
-                env={"HOME": "/home/jovyan", "USER": "jovyan", "NB_USER": "jovyan"},
-                command=["jupyterhub-singleuser"],
-                passwd_user="jovyan",
-            ),
-        )
-        # The reader only needs coreutils, which every host has on the default PATH.
-        image_map.put(reader, ImageEntry(path=[]))
+        refs = []
+        for ref, entry in (hub_image(versions), proxy_image(), singleuser_image(versions), reader_image()):
+            image_map.put(ref, entry)
+            refs.append(ref)
+        hub, proxy, singleuser, reader = refs
         return Images(hub=hub, proxy=proxy, singleuser=singleuser, reader=reader, pull_policy="IfNotPresent")
 
     @contextlib.contextmanager
@@ -137,3 +107,53 @@ class EmbeddedBackend(Cluster):
 
 def _strs(paths: list[Path]) -> list[str]:
     return [str(p) for p in paths]
+
+
+# The harness's images, each an environment plus the config its kind twin's Dockerfile
+# (fixtures/images/*/Dockerfile) gives it: USER, WORKDIR, ENV, CMD/ENTRYPOINT, its user in /etc/passwd.
+def hub_image(versions: HubVersions) -> tuple[str, ImageEntry]:
+    """JupyterHub + KubeSpawner: USER 1000:100 (jovyan), WORKDIR /srv/jupyterhub."""
+    recipe = envs.python_env(
+        f"hub-ks-{versions.kubespawner}-jh-{versions.jupyterhub}", hub_requirements(versions)
+    )
+    return f"{REGISTRY}/hub:ks-{versions.kubespawner}-jh-{versions.jupyterhub}", ImageEntry(
+        path=_strs(envs.ensure_env(recipe)),
+        passwd_user="jovyan",
+        user="1000:100",
+        workdir="/srv/jupyterhub",
+    )
+
+
+def proxy_image() -> tuple[str, ImageEntry]:
+    """configurable-http-proxy from npm: USER 65534:65534, ENTRYPOINT configurable-http-proxy."""
+    return f"{REGISTRY}/configurable-http-proxy:{CHP_VERSION}", ImageEntry(
+        path=_strs(envs.ensure_env(envs.npm_env("chp", [CHP_NPM_PACKAGE]))),
+        command=["configurable-http-proxy"],
+        user="65534:65534",
+    )
+
+
+def singleuser_image(versions: HubVersions) -> tuple[str, ImageEntry]:
+    """The single-user server: docker-stacks conventions (jovyan 1000:100, HOME and WORKDIR
+    /home/jovyan, CMD jupyterhub-singleuser)."""
+    recipe = envs.python_env(f"singleuser-jh-{versions.jupyterhub}", singleuser_requirements(versions))
+    return f"{REGISTRY}/singleuser:jh-{versions.jupyterhub}", ImageEntry(
+        path=_strs(envs.ensure_env(recipe)),
+        env={
+            "HOME": "/home/jovyan",
+            "USER": "jovyan",
+            "NB_USER": "jovyan",
+            "NB_UID": "1000",
+            "NB_GID": "100",
+        },
+        command=["jupyterhub-singleuser"],
+        passwd_user="jovyan",
+        user="1000:100",
+        workdir="/home/jovyan",
+    )
+
+
+def reader_image() -> tuple[str, ImageEntry]:
+    """The PVC reader only needs coreutils, which every host has on the default PATH (root, WORKDIR /,
+    as busybox)."""
+    return f"{REGISTRY}/reader:host", ImageEntry(path=[])

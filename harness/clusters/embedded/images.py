@@ -32,6 +32,8 @@ class ImageEntry:
     passwd_user: str | None = None
     #: like the image's USER: "uid" or "uid:gid", used when the pod's securityContext sets no runAsUser.
     user: str | None = None
+    #: like the image's WORKDIR: the working directory when the container sets no ``workingDir``.
+    workdir: str | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, object]) -> ImageEntry:

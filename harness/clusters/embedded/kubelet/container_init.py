@@ -3,10 +3,10 @@
 Run by the kubelet as ``python container_init.py run SPEC.json`` (or ``exec SPEC.json``) as root.
 
 ``run``: join the pod's netns, unshare mount/PID/UTS/IPC namespaces and fork. The child is PID 1 of
-the new PID namespace: it builds a fresh root (a tmpfs whose top-level entries are bind mounts of the
-host's, except fresh tmpfs on /tmp, /home, /run and /dev/shm and a new /proc), pivots into it, mounts
-the volumes, drops to the container's uid/gids and execs the command. Paths that do not exist on the
-host are created inside an overlay, so nothing the pod does shows up on the host outside volumes.
+the new PID namespace: it builds a fresh root (an overlay of the host's tree under a writable layer of
+its own, see ``RootBuilder``), pivots into it, mounts the volumes, drops to the container's uid/gids
+and execs the command. Nothing the pod writes outside its volumes shows up on the host, and nothing
+of it survives the container.
 The parent stays outside the new PID namespace, writes the child's host PID to ``pid_file`` once the
 exec succeeded, forwards signals and exits with the child's status; if the parent is killed, the
 child (and so the whole PID namespace) is killed too.
@@ -23,6 +23,7 @@ import json
 import os
 import signal
 import socket
+import stat
 import sys
 import termios
 from typing import Any
@@ -46,10 +47,10 @@ MNT_DETACH = 2
 PR_SET_PDEATHSIG = 1
 SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41}
 OLD_ROOT = "/.oldroot"
-#: Top-level dirs that get a fresh, empty tmpfs instead of the host's content.
-FRESH_TMPFS = {"tmp": 0o1777, "home": 0o755, "run": 0o755}
-#: Top-level host dirs that stay writable (device nodes); all other host binds are read-only.
-WRITABLE_HOST = {"dev"}
+#: Top-level dirs that start empty in every container (mode as in an image), whatever the host has there.
+FRESH_DIRS = {"tmp": 0o1777, "home": 0o755, "run": 0o755}
+#: overlayfs: an upper dir with this xattr hides the lower dir's entries
+OPAQUE_XATTR = "trusted.overlay.opaque"
 FORWARDED_SIGNALS = (
     signal.SIGTERM,
     signal.SIGINT,
@@ -94,42 +95,74 @@ def pivot_root(new_root: str, put_old: str) -> None:
 
 
 class RootBuilder:
-    """Assembles the container's root file system inside the (already private) mount namespace."""
+    """Assembles the container's root file system inside the (already private) mount namespace.
+
+    The root is an overlay: the host's tree is the lower layer (what an image's layers are to a real
+    container) and a tmpfs made for this container run is the upper one, so the container may write
+    wherever the files' permissions let it (root anywhere), the host never sees it, and the next run
+    starts from the "image" again. /tmp, /home and /run start empty (opaque dirs), as an image has
+    them; ``hidden`` host dirs (the node's own data dir) are opaque too. /proc is new, /dev and /sys
+    are the host's, /dev/shm is fresh.
+    """
 
     def __init__(self, scratch: str) -> None:
         self.scratch = scratch
-        self.overlays = 0
-        #: mount point -> "tmpfs" | "host" | "volume" | "overlay": decides how missing paths are made.
-        self.kinds: dict[str, str] = {"/": "tmpfs"}
+        self.layer_fs = os.path.join(scratch, "layers")
+        self.layers = 0
+        #: mount point -> "layer" | "host" | "volume": "host" ones need an overlay before paths are made
+        self.kinds: dict[str, str] = {"/": "layer"}
 
-    def build(self) -> None:
+    def build(self, image_layers: list[str], hidden: list[str], image_files: list[dict[str, Any]]) -> None:
         root = os.path.join(self.scratch, "root")
         os.makedirs(root, exist_ok=True)
-        mount("tmpfs", root, "tmpfs", MS_NOSUID, "mode=0755")
-        for name in sorted(os.listdir("/")):
-            host_path, new_path = "/" + name, os.path.join(root, name)
-            if os.path.islink(host_path):
-                os.symlink(os.readlink(host_path), new_path)
-            elif name in FRESH_TMPFS:
-                os.mkdir(new_path)
-                mount("tmpfs", new_path, "tmpfs", MS_NOSUID | MS_NODEV, f"mode={FRESH_TMPFS[name]:o}")
-                self.kinds[host_path] = "tmpfs"
-            elif name == "proc":
-                os.mkdir(new_path)
-            elif os.path.isdir(host_path):
-                os.mkdir(new_path)
-                mount(host_path, new_path, None, MS_BIND | MS_REC)
-                if name not in WRITABLE_HOST:
-                    mount(None, new_path, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
-                self.kinds[host_path] = "host"
-        os.makedirs(os.path.join(root, "proc"), exist_ok=True)
+        os.makedirs(self.layer_fs, exist_ok=True)
+        mount("tmpfs", self.layer_fs, "tmpfs", 0, "mode=0700")
+        upper, work = self._new_layer()
+        _copy_attrs("/", upper)
+        for name, mode in FRESH_DIRS.items():
+            _opaque(upper, "/" + name, mode)
+        for path in hidden:
+            if os.path.isdir(path) and path.split("/")[1] not in FRESH_DIRS:
+                _opaque(upper, path, None)
+        mount("overlay", root, "overlay", 0, f"lowerdir=/,upperdir={upper},workdir={work}")
         mount("proc", os.path.join(root, "proc"), "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        for name, writable in (("dev", True), ("sys", False)):
+            target = os.path.join(root, name)
+            mount("/" + name, target, None, MS_BIND | MS_REC)
+            if not writable:
+                mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
+            self.kinds["/" + name] = "host"
         shm = os.path.join(root, "dev", "shm")
         if os.path.isdir(shm):
             mount("shm", shm, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777")
+        for path in image_layers:  # image files the root overlay cannot show (under /tmp, another fs)
+            target = root + path
+            os.makedirs(target, exist_ok=True)
+            layer_upper, layer_work = self._new_layer()
+            _copy_attrs(path, layer_upper)
+            mount(
+                "overlay",
+                target,
+                "overlay",
+                0,
+                f"lowerdir={path},upperdir={layer_upper},workdir={layer_work}",
+            )
+        for f in image_files:  # files the image has (its /etc/passwd), in the writable layer like any other
+            with open(f["source"], "rb") as src, open(root + f["path"], "wb") as dst:
+                dst.write(src.read())
+            os.chmod(root + f["path"], int(f.get("mode", 0o644)))
         os.makedirs(root + OLD_ROOT, exist_ok=True)
         pivot_root(root, root + OLD_ROOT)
         os.chdir("/")
+
+    def _new_layer(self, prefix: str = "") -> tuple[str, str]:
+        """A fresh upper+work dir pair on this container's tmpfs (invisible once the old root is gone);
+        ``prefix`` is OLD_ROOT once the root was pivoted."""
+        self.layers += 1
+        base = prefix + os.path.join(self.layer_fs, str(self.layers))
+        os.makedirs(base + "/upper")
+        os.makedirs(base + "/work")
+        return base + "/upper", base + "/work"
 
     def _covering(self, path: str) -> tuple[str, str]:
         best = "/"
@@ -139,11 +172,8 @@ class RootBuilder:
         return best, self.kinds[best]
 
     def prepare(self, paths: list[str]) -> None:
-        """Overlay, before anything is bind-mounted, each host dir in which one of ``paths`` must be made.
-
-        An overlay mounted later would hide every bind already made below it (the pod's /etc/hosts
-        under an /etc overlaid for /etc/jupyterhub/x, say), so all of them come first.
-        """
+        """Overlay, before anything is bind-mounted, each host dir (/dev, /sys) in which one of ``paths``
+        must be made: an overlay mounted later would hide every bind already made below it."""
         for path in sorted(paths, key=lambda p: p.rstrip("/").count("/")):
             if os.path.lexists(path):
                 continue
@@ -160,34 +190,55 @@ class RootBuilder:
         ancestor = os.path.dirname(target)
         while not os.path.isdir(ancestor):
             ancestor = os.path.dirname(ancestor)
-        _, kind = self._covering(os.path.realpath(ancestor))
-        if kind == "host":
+        if self._covering(os.path.realpath(ancestor))[1] == "host":
             self._overlay(ancestor)
         os.makedirs(target if is_dir else os.path.dirname(target), exist_ok=True)
         if not is_dir:
             open(target, "a").close()
 
     def _overlay(self, path: str) -> None:
-        self.overlays += 1
-        base = os.path.join(OLD_ROOT + self.scratch, f"overlay{self.overlays}")
-        upper, work = base + "/upper", base + "/work"
-        os.makedirs(upper, exist_ok=True)
-        os.makedirs(work, exist_ok=True)
+        upper, work = self._new_layer(OLD_ROOT)
         mount("overlay", path, "overlay", 0, f"lowerdir={path},upperdir={upper},workdir={work}")
-        self.kinds[os.path.realpath(path)] = "overlay"
+        self.kinds[os.path.realpath(path)] = "layer"
 
     def bind(self, source: str, target: str, readonly: bool) -> None:
         host_source = OLD_ROOT + source
+        # like runc, a mount point that is a symlink in the image is followed inside the container's root
+        target = os.path.realpath(target)
         self.ensure(target, os.path.isdir(host_source))
         mount(host_source, target, None, MS_BIND | MS_REC)
         if readonly:
             mount(None, target, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
-        self.kinds[os.path.realpath(target)] = "volume"
+        self.kinds[target] = "volume"
 
     def finish(self) -> None:
         mount(None, OLD_ROOT, None, MS_REC | MS_PRIVATE)
         _check(_libc.umount2(_b(OLD_ROOT), MNT_DETACH), "umount old root")
         os.rmdir(OLD_ROOT)
+
+
+def _copy_attrs(host_path: str, layer_path: str) -> None:
+    """A dir of the upper layer gives the merged dir its owner and mode: take the host's."""
+    st = os.stat(host_path)
+    os.chown(layer_path, st.st_uid, st.st_gid)
+    os.chmod(layer_path, stat.S_IMODE(st.st_mode))
+
+
+def _opaque(upper: str, path: str, mode: int | None) -> None:
+    """Make ``path`` an empty dir in the merged root (an opaque upper dir hides the lower one's
+    entries); its parents keep the host's owners and modes."""
+    current = upper
+    for part in path.strip("/").split("/"):
+        host = os.path.join(current[len(upper) :] or "/", part)
+        current = os.path.join(current, part)
+        if not os.path.isdir(current):
+            os.mkdir(current)
+            if os.path.isdir(host):
+                _copy_attrs(host, current)
+    if mode is not None:
+        os.chown(current, 0, 0)
+        os.chmod(current, mode)
+    os.setxattr(current, OPAQUE_XATTR, b"y")
 
 
 def drop_privileges_and_exec(spec: dict[str, Any]) -> None:
@@ -272,7 +323,7 @@ def run(spec: dict[str, Any]) -> int:
         mount(None, "/", None, MS_REC | MS_PRIVATE)
         socket.sethostname(spec["hostname"])
         builder = RootBuilder(spec["scratch"])
-        builder.build()
+        builder.build(spec.get("image_layers", []), spec.get("hidden", []), spec.get("image_files", []))
         image_dirs, mounts, cwd = spec.get("image_dirs", []), spec.get("mounts", []), spec.get("cwd") or "/"
         builder.prepare([d["path"] for d in image_dirs] + [m["target"] for m in mounts] + [cwd])
         for d in image_dirs:  # the image's own dirs, e.g. /home/jovyan owned by jovyan

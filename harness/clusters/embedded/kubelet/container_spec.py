@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..images import ImageEntry
 from .api import Obj
-from .container_init import FRESH_TMPFS
+from .container_init import FRESH_DIRS
 from .context import NodeContext
 from .envvars import container_env, expand
 from .identity import IMAGE_USER_IDS, container_identity, home_for
@@ -37,6 +37,9 @@ class ContainerLaunch:
     cwd: str
     mounts: list[Mount] = field(default_factory=list)
     image_dirs: list[dict[str, object]] = field(default_factory=list)
+    image_layers: list[str] = field(default_factory=list)
+    image_files: list[dict[str, object]] = field(default_factory=list)
+    hidden: list[str] = field(default_factory=list)
 
     def shim_spec(self, scratch: Path) -> ShimSpec:
         scratch.mkdir(parents=True, exist_ok=True)
@@ -53,22 +56,36 @@ class ContainerLaunch:
             groups=self.groups,
             mounts=[m.to_json() for m in self.mounts],
             image_dirs=self.image_dirs,
+            image_layers=self.image_layers,
+            image_files=self.image_files,
+            hidden=self.hidden,
         )
 
 
 def _pod_file_mounts(pod_dir: Path, container: Obj) -> list[Mount]:
-    """/etc files the runtime provides (hosts, resolv.conf, hostname, passwd, group).
+    """/etc files the runtime provides (hosts, resolv.conf, hostname).
 
     As with containerd's CRI, a container's own volumeMount at the same path wins: the runtime's file
     is then left out (the kubelet skips /etc/hosts the same way).
     """
     etc = pod_dir / "etc"
     targets = {os.path.normpath(m["mountPath"]) for m in container.get("volumeMounts") or []}
-    mounts = []
-    for name in ("hosts", "resolv.conf", "hostname", "passwd", "group"):
-        if f"/etc/{name}" not in targets and (etc / name).exists():
-            mounts.append(Mount(str(etc / name), f"/etc/{name}", readonly=name in ("passwd", "group")))
-    return mounts
+    return [
+        Mount(str(etc / name), f"/etc/{name}")
+        for name in ("hosts", "resolv.conf", "hostname")
+        if f"/etc/{name}" not in targets and (etc / name).exists()
+    ]
+
+
+def _image_files(pod_dir: Path) -> list[dict[str, object]]:
+    """/etc/passwd and /etc/group as the image has them (with its user): files of the container's
+    writable layer, not mounts, so root may change them as in any container."""
+    etc = pod_dir / "etc"
+    return [
+        {"source": str(etc / name), "path": f"/etc/{name}", "mode": 0o644}
+        for name in ("passwd", "group")
+        if (etc / name).exists()
+    ]
 
 
 def mount_order(mounts: list[Mount]) -> list[Mount]:
@@ -78,13 +95,14 @@ def mount_order(mounts: list[Mount]) -> list[Mount]:
     return sorted(mounts, key=lambda m: len(Path(os.path.normpath(m.target)).parts))
 
 
-def _image_mounts(entry: ImageEntry) -> list[Mount]:
+def _image_layers(entry: ImageEntry, hidden: list[str]) -> list[str]:
     """An image brings its own filesystem; here that is its environments, which must stay visible.
 
-    The container root gets fresh tmpfs on /tmp, /home and /run, so an environment living there (a
-    nox or tox venv in a checkout under /tmp, say) would vanish inside the pod and its command would
-    not be found. Such environments, and the interpreter a venv points at, are bound read-only at
-    their own path, as their files would be in a real image.
+    The container's root shows the host's tree, except that /tmp, /home and /run start empty and the
+    node's data dir is hidden; an environment living there (a nox or tox venv in a checkout under /tmp,
+    say), or on another file system than /, would not be seen and its command not found. Such
+    environments, and the interpreter a venv points at, get a copy-on-write layer of their own at
+    their path, as their files would be in a real image.
     """
     roots: set[Path] = set()
     for entry_dir in entry.path:
@@ -93,12 +111,16 @@ def _image_mounts(entry: ImageEntry) -> list[Mount]:
         interpreter = bin_dir / "python3"
         if interpreter.exists():
             roots.add(interpreter.resolve().parent.parent)
-    hidden = [
-        root
-        for root in sorted(roots)
-        if root.is_absolute() and len(root.parts) > 2 and root.parts[1] in FRESH_TMPFS and root.is_dir()
+    root_dev = os.stat("/").st_dev
+
+    def unseen(root: Path) -> bool:
+        under_fresh = len(root.parts) > 2 and root.parts[1] in FRESH_DIRS
+        under_hidden = any(root.is_relative_to(h) for h in hidden)
+        return under_fresh or under_hidden or root.stat().st_dev != root_dev
+
+    return [
+        str(r) for r in sorted(roots) if r.is_absolute() and len(r.parts) > 1 and r.is_dir() and unseen(r)
     ]
-    return [Mount(str(root), str(root), readonly=True) for root in hidden]
 
 
 async def build_launch(
@@ -122,10 +144,10 @@ async def build_launch(
     exec_path = find_executable(argv[0], env.get("PATH", SYSTEM_PATH), uid, set(groups))
     fs_group = (pod["spec"].get("securityContext") or {}).get("fsGroup")
     mounts = mount_order(
-        _image_mounts(entry)
-        + container_mounts(container, volumes, int(fs_group) if fs_group is not None else None)
+        container_mounts(container, volumes, int(fs_group) if fs_group is not None else None)
         + _pod_file_mounts(pod_dir, container)
     )
+    hidden = [str(d) for d in ctx.hidden_dirs]
     image_dirs: list[dict[str, object]] = []
     if entry.passwd_user:  # a Jupyter image has its user's home, owned by it (docker-stacks: 2775 1000:100)
         home_uid, home_gid = IMAGE_USER_IDS
@@ -141,7 +163,10 @@ async def build_launch(
         env=env,
         argv=argv,
         exec_path=exec_path,
-        cwd=container.get("workingDir") or "/",
+        cwd=container.get("workingDir") or entry.workdir or "/",  # containerd: the image's WORKDIR
         mounts=mounts,
         image_dirs=image_dirs,
+        image_layers=_image_layers(entry, hidden),
+        image_files=_image_files(pod_dir),
+        hidden=hidden,
     )

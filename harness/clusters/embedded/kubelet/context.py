@@ -39,6 +39,8 @@ class NodeContext:
     pods_dir: Path
     ca_file: Path
     services: ServiceCache = field(default_factory=ServiceCache)
+    #: host dirs no container sees (the node's data dir: other pods' volumes, the CA key, the state db)
+    hidden_dirs: tuple[Path, ...] = ()
     #: first CrashLoopBackOff delay (doubles up to ``backoff_max``), as the kubelet's 10s/300s
     backoff_base: float = 10.0
     backoff_max: float = 300.0

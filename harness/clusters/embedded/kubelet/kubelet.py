@@ -83,6 +83,7 @@ class Kubelet:
             images=ImageMap(self.config.data_dir),
             pods_dir=self.config.pods_dir,
             ca_file=self.config.pki_dir / "ca.crt",
+            hidden_dirs=(self.config.data_dir.resolve(),),
         )
         pods, _ = await self.registry.list("pods")
         self._clean_orphan_pod_dirs({p["metadata"]["uid"] for p in pods})

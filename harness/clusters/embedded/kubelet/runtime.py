@@ -130,6 +130,12 @@ class ShimSpec:
     mounts: list[dict[str, object]]
     #: dirs the image would contain (created before the volume mounts): {path, uid, gid, mode}
     image_dirs: list[dict[str, object]] = field(default_factory=list)
+    #: host dirs of the image the root overlay does not show, each given a writable layer at its path
+    image_layers: list[str] = field(default_factory=list)
+    #: files the image has, copied into the writable layer: {source (host path), path, mode}
+    image_files: list[dict[str, object]] = field(default_factory=list)
+    #: host dirs that are empty in the container (the node's data dir)
+    hidden: list[str] = field(default_factory=list)
 
 
 class ContainerProcess:
