@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from embedded_images import load_images
 from kubernetes import client, config
 from kubernetes.stream import stream
 
@@ -35,6 +36,7 @@ KUBECTL = str(Path(sys.executable).parent / "kubectl")
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedCluster]:
     with EmbeddedCluster(tmp_path_factory.mktemp("cluster")) as it:
+        load_images(it, "busybox")  # the node has only the images it was given
         yield it
 
 

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from embedded_images import load_images
 from kube_waits import gone, wait_for
 from kubernetes import client, config
 
@@ -31,6 +32,7 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedCluster]:
     with EmbeddedCluster(tmp_path_factory.mktemp("controllers-cluster")) as it:
+        load_images(it, "busybox")  # the node has only the images it was given
         yield it
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from embedded_images import TEST_IMAGE, load_images
 from kube_waits import found, gone, wait_for
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
@@ -51,6 +52,7 @@ HTTP_SERVER = (
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedCluster]:
     with EmbeddedCluster(tmp_path_factory.mktemp("kubelet-cluster")) as it:
+        load_images(it)
         yield it
 
 
@@ -80,7 +82,7 @@ class _suppress_404:
 
 
 def pod(name: str, command: list[str], **spec: Any) -> dict[str, Any]:
-    container = {"name": "main", "image": "harness.local/test:1", "command": command}
+    container = {"name": "main", "image": TEST_IMAGE, "command": command}
     container.update(spec.pop("container", {}))
     return {"metadata": {"name": name, "labels": {"app": name}}, "spec": {"containers": [container], **spec}}
 
@@ -303,6 +305,7 @@ def test_unknown_command_reports_the_runtime_error_without_hanging(core: client.
 def test_graceful_deletion_and_teardown_leave_nothing(tmp_path: Path) -> None:
     data_dir = tmp_path / "cluster"
     with EmbeddedCluster(data_dir) as c:
+        load_images(c)
         api = config.new_client_from_config(str(c.kubeconfig))
         core = client.CoreV1Api(api)
         wait_for(lambda: found(lambda: core.read_namespaced_service_account("default", "default")), 30)
@@ -404,7 +407,7 @@ def test_init_containers_downward_env_and_failed_mount_until_the_configmap_exist
         initContainers=[
             {
                 "name": "prepare",
-                "image": "harness.local/test:1",
+                "image": TEST_IMAGE,
                 "command": ["sh", "-c", "printf 'init ' > /work/from-init"],
                 "volumeMounts": [{"name": "work", "mountPath": "/work"}],
             }

@@ -17,6 +17,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from embedded_images import load_images
 from kube_waits import wait_for
 from kubernetes import client
 from test_kubelet import cluster, core, finished, kubectl, ns, pod, running  # noqa: F401 - fixtures, helpers
@@ -254,3 +255,52 @@ def test_root_writes_outside_volumes_stay_in_the_container_and_go_with_it(
     assert core.read_namespaced_pod_log("layer", ns, previous=True) == expected
     wait_for(lambda: core.read_namespaced_pod_log("layer", ns) == expected, 10, "second run's log")
     assert not Path(f"/etc/{marker}").exists() and not Path(f"/usr/local/{marker}").exists()
+
+
+def test_an_image_the_node_cannot_get_fails_to_pull_and_backs_off(
+    cluster: EmbeddedCluster,  # noqa: F811
+    core: client.CoreV1Api,  # noqa: F811
+    ns: str,  # noqa: F811
+) -> None:
+    """An image that is neither on the node nor in its registry: the kubelet's image manager
+    (pkg/kubelet/images/image_manager.go EnsureImageExists) reports ErrImagePull with the runtime's
+    error, then backs off (10s doubling to 300s) as ImagePullBackOff, with Pulling/Failed/BackOff
+    Events; the container never runs. Once the image is there, the next attempt starts it."""
+    image = f"harness.local/not-loaded-{uuid.uuid4().hex[:6]}:1"
+    manifest = pod("nopull", ["sleep", "300"], container={"image": image})
+    core.create_namespaced_pod(ns, manifest)
+
+    def waiting(reason: str) -> client.V1ContainerStateWaiting | None:
+        p = core.read_namespaced_pod("nopull", ns)
+        (status,) = p.status.container_statuses or [None]
+        state = status.state.waiting if status else None
+        return state if state and state.reason == reason else None
+
+    pulled = wait_for(lambda: waiting("ErrImagePull"), 30, "ErrImagePull")
+    ref = image  # harness.local is a registry host: containerd pulls the reference as it is
+    assert pulled.message == (
+        f'rpc error: code = NotFound desc = failed to pull and unpack image "{ref}": '
+        f'failed to resolve reference "{ref}": {ref}: not found'
+    )
+    backoff = wait_for(lambda: waiting("ImagePullBackOff"), 30, "ImagePullBackOff")
+    assert backoff.message == f'Back-off pulling image "{image}"'
+    p = core.read_namespaced_pod("nopull", ns)
+    assert p.status.phase == "Pending" and p.status.container_statuses[0].restart_count == 0
+    seen = [
+        (e.type, e.reason, e.message, e.involved_object.field_path)
+        for e in core.list_namespaced_event(ns).items
+        if e.involved_object.name == "nopull"
+    ]
+    path = "spec.containers{main}"
+    for expected in (
+        ("Normal", "Pulling", f'Pulling image "{image}"', path),
+        ("Warning", "Failed", f'Failed to pull image "{image}": {pulled.message}', path),
+        ("Warning", "Failed", "Error: ErrImagePull", path),
+        ("Normal", "BackOff", f'Back-off pulling image "{image}"', path),
+        ("Warning", "Failed", "Error: ImagePullBackOff", path),
+    ):
+        assert expected in seen, seen
+    assert not any(e[1] in ("Created", "Started") for e in seen), seen
+    # "kind load": the image arrives and the next pull attempt (after the back-off) runs the container
+    load_images(cluster, image)
+    running(core, ns, "nopull", timeout=60)

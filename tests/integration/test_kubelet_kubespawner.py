@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from embedded_images import load_images
 from kubernetes import client, config
 
 from harness.clusters.base import HubVersions
@@ -76,6 +77,7 @@ SCRIPT = textwrap.dedent(
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedCluster]:
     with EmbeddedCluster(tmp_path_factory.mktemp("kubelet-ks")) as it:
+        load_images(it, "harness.local/singleuser:test")  # runs /usr/bin/python3 of the host
         yield it
 
 

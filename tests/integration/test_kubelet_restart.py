@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from embedded_images import load_images
 from kubernetes import client, config
 from test_kubelet import _our_netns, _processes_under, pod, pvc, running, wait_for
 
@@ -37,6 +38,7 @@ def _core(cluster: EmbeddedCluster) -> tuple[client.ApiClient, client.CoreV1Api]
 
 def test_restart_keeps_data_and_recreates_running_pods(tmp_path: Path) -> None:
     cluster = EmbeddedCluster(tmp_path / "cluster")
+    load_images(cluster)
     with cluster:
         api, core = _core(cluster)
         pv_dir = Path(pvc(core, "default", "data"))
@@ -72,6 +74,7 @@ def test_restart_keeps_data_and_recreates_running_pods(tmp_path: Path) -> None:
 def test_up_after_sigkill_cleans_that_runs_leftovers(tmp_path: Path) -> None:
     data_dir = tmp_path / "cluster"
     cluster = EmbeddedCluster(data_dir)
+    load_images(cluster)
     cluster.start()
     try:
         api, core = _core(cluster)

@@ -1,15 +1,15 @@
 """The image map: what an image reference means on a node that cannot pull images.
 
 The backend writes entries (``ImageMap.put``) when it makes an "image" available; the kubelet
-reads the map afresh at every container start (``ImageMap.resolve``), so images registered while
-the cluster runs are usable at once, as after ``kind load docker-image``.
+reads the map afresh at every container start (``ImageMap.find``), so images registered while
+the cluster runs are usable at once, as after ``kind load docker-image``. An image that is not in the
+map is one the node cannot pull: its pods fail with ErrImagePull / ImagePullBackOff (``kubelet/puller.py``).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -41,11 +41,6 @@ class ImageEntry:
         return cls(**known)  # type: ignore[arg-type]
 
 
-def default_entry() -> ImageEntry:
-    """Unknown images run in the environment the cluster itself runs in."""
-    return ImageEntry(path=[str(Path(sys.executable).parent)])
-
-
 class ImageMap:
     def __init__(self, data_dir: Path) -> None:
         self.file = Path(data_dir) / FILE_NAME
@@ -57,14 +52,22 @@ class ImageMap:
             return {}
         return {name: ImageEntry.from_json(entry) for name, entry in raw.get("images", {}).items()}
 
-    def resolve(self, image: str) -> ImageEntry:
+    def find(self, image: str) -> ImageEntry | None:
+        """The entry of ``image``, or None: the node does not have it and cannot pull it."""
         images = self.load()
         if image in images:
             return images[image]
         # Docker normalises "x" to "x:latest"; so do we, so manifests may say either.
         if ":" not in image.rsplit("/", 1)[-1] and f"{image}:latest" in images:
             return images[f"{image}:latest"]
-        return default_entry()
+        return None
+
+    def resolve(self, image: str) -> ImageEntry:
+        """The entry of an image the caller registered; KeyError naming the map when it is not there."""
+        entry = self.find(image)
+        if entry is None:
+            raise KeyError(f"image {image!r} is not in the image map {self.file}")
+        return entry
 
     def put(self, image: str, entry: ImageEntry) -> None:
         self.file.parent.mkdir(parents=True, exist_ok=True)

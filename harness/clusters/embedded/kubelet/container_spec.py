@@ -127,11 +127,11 @@ async def build_launch(
     ctx: NodeContext,
     pod: Obj,
     container: Obj,
+    entry: ImageEntry,
     sandbox: PodNetwork,
     volumes: dict[str, PodVolume],
     pod_dir: Path,
 ) -> ContainerLaunch:
-    entry = ctx.images.resolve(container["image"])
     uid, gid, groups = container_identity(pod, container, entry)
     image_env = dict(entry.env)
     path = ":".join([*entry.path, image_env.pop("PATH", SYSTEM_PATH)])

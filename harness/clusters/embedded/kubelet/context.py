@@ -9,6 +9,7 @@ from ..images import ImageMap
 from .api import Obj, RegistryLike
 from .ipam import IPAM
 from .network import ClusterNetwork
+from .puller import Backoff, ImagePuller
 from .records import HostRecords
 
 
@@ -41,6 +42,13 @@ class NodeContext:
     services: ServiceCache = field(default_factory=ServiceCache)
     #: host dirs no container sees (the node's data dir: other pods' volumes, the CA key, the state db)
     hidden_dirs: tuple[Path, ...] = ()
+    #: the image manager's per-(pod, image) pull back-off (the kubelet's backOffPeriod/MaxContainerBackOff)
+    pull_backoff: Backoff = field(default_factory=Backoff)
+
+    @property
+    def puller(self) -> ImagePuller:
+        return ImagePuller(self.images, self.pull_backoff)
+
     #: first CrashLoopBackOff delay (doubles up to ``backoff_max``), as the kubelet's 10s/300s
     backoff_base: float = 10.0
     backoff_max: float = 300.0

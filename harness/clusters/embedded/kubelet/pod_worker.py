@@ -11,10 +11,12 @@ import asyncio
 import contextlib
 import json
 import logging
+import random
 import shutil
 import time
 from typing import Any
 
+from ..images import ImageEntry
 from .api import Obj, is_not_found
 from .container_spec import ContainerLaunch, build_launch
 from .context import NodeContext
@@ -23,6 +25,7 @@ from .hooks import run_hook
 from .podfiles import passwd_and_group, render_hosts, render_resolv_conf, write_in_place
 from .podnet import PodNetwork
 from .probes import ExecFn, Prober
+from .puller import PullFailed
 from .recorder import container_field_path, emit
 from .runtime import ContainerProcess, ContainerStartError, now_rfc3339
 from .status import ContainerRecord, pod_status
@@ -35,6 +38,8 @@ VOLUME_RETRY_SECONDS = 1.0
 HOOK_TIMEOUT = 600.0
 #: a container that ran this long without failing gets its back-off reset
 BACKOFF_RESET_SECONDS = 600.0
+#: the PLEG relist period: a pod's first failed sync is retried this soon (its new sandbox is an event)
+PLEG_RESYNC_SECONDS = 1.0
 
 
 class PodWorker:
@@ -180,8 +185,8 @@ class PodWorker:
             render_resolv_conf(self.namespace, self.ctx.network.gateway, self.pod["spec"].get("dnsConfig")),
         )
         write_in_place(etc / "hostname", self._hostname() + "\n")
-        users = [self.ctx.images.resolve(c["image"]).passwd_user for c in self._all_container_specs()]
-        passwd, group = passwd_and_group(next((u for u in users if u), None))
+        entries = [self.ctx.images.find(c["image"]) for c in self._all_container_specs()]
+        passwd, group = passwd_and_group(next((e.passwd_user for e in entries if e and e.passwd_user), None))
         write_in_place(etc / "passwd", passwd)
         write_in_place(etc / "group", group)
 
@@ -219,15 +224,31 @@ class PodWorker:
         shutil.rmtree(self.dir, ignore_errors=True)
 
     # ------------------------------------------------------------------ containers
+    async def _pull(self, spec: Obj, record: ContainerRecord) -> ImageEntry:
+        """The container's image, once the node has it: while it cannot be pulled the container waits
+        (ErrImagePull / ImagePullBackOff / ErrImageNeverPull) and the pod sync is retried as the
+        kubelet's pod worker does after a failed sync: 10-15s later (backOffPeriod, jitter 0.5). The
+        first retry comes after 1s, when the new sandbox's PLEG event triggers another sync."""
+        retry = PLEG_RESYNC_SECONDS
+
+        async def event(reason: str, message: str, warning: bool) -> None:
+            await self._container_event(spec["name"], reason, message, warning=warning)
+
+        while True:
+            try:
+                return await self.ctx.puller.ensure(self.pod, spec, event)
+            except PullFailed as failed:
+                record.set_waiting(failed.reason, failed.message)
+                await self.push_status()
+            await asyncio.sleep(retry)
+            retry = self.ctx.backoff_base * (1 + random.random() * 0.5)
+
     async def _start(self, spec: Obj, record: ContainerRecord) -> ContainerProcess | None:
         """Start one run of a container; on failure record the waiting reason and return None."""
         assert self.sandbox is not None
-        image = spec["image"]
-        await self._container_event(
-            spec["name"], "Pulled", f'Container image "{image}" already present on machine'
-        )
+        entry = await self._pull(spec, record)
         try:
-            launch = await build_launch(self.ctx, self.pod, spec, self.sandbox, self.volumes, self.dir)
+            launch = await build_launch(self.ctx, self.pod, spec, entry, self.sandbox, self.volumes, self.dir)
         except (EnvError, VolumeError) as exc:
             record.set_waiting("CreateContainerConfigError", str(exc))
             await self._container_event(spec["name"], "Failed", f"Error: {exc}", warning=True)
