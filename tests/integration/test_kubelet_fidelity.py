@@ -304,3 +304,56 @@ def test_an_image_the_node_cannot_get_fails_to_pull_and_backs_off(
     # "kind load": the image arrives and the next pull attempt (after the back-off) runs the container
     load_images(cluster, image)
     running(core, ns, "nopull", timeout=60)
+
+
+def test_configmap_and_secret_volumes_follow_their_objects_but_subpath_files_do_not(
+    cluster: EmbeddedCluster,  # noqa: F811
+    core: client.CoreV1Api,  # noqa: F811
+    ns: str,  # noqa: F811
+) -> None:
+    """The kubelet re-runs SetUp of configMap/secret volumes at every pod sync (their RequiresRemount),
+    through the AtomicWriter: ``key -> ..data/key``, ``..data`` swapped to a new timestamped dir. A
+    whole-volume mount sees the update within the sync period (syncFrequency 1m, jitter 0.5), at
+    once when the pod's annotations change (a pod UPDATE is a sync); a subPath bind keeps the file it
+    got at start (pkg/volume/util/atomic_writer.go, kubelet config podsDifferSemantically)."""
+    core.create_namespaced_config_map(
+        ns, {"metadata": {"name": "live"}, "data": {"greeting": "v1", "app.conf": "c1"}}
+    )
+    core.create_namespaced_secret(ns, {"metadata": {"name": "live"}, "stringData": {"token": "s1"}})
+    core.create_namespaced_pod(
+        ns,
+        pod(
+            "watcher",
+            ["sleep", "300"],
+            volumes=[
+                {"name": "cfg", "configMap": {"name": "live"}},
+                {"name": "sec", "secret": {"secretName": "live"}},
+            ],
+            container={
+                "volumeMounts": [
+                    {"name": "cfg", "mountPath": "/cfg"},
+                    {"name": "sec", "mountPath": "/sec"},
+                    {"name": "cfg", "mountPath": "/etc/app.conf", "subPath": "app.conf"},
+                ]
+            },
+            terminationGracePeriodSeconds=1,
+        ),
+    )
+    running(core, ns, "watcher")
+
+    def cat(*paths: str) -> str:
+        out = kubectl(cluster, "-n", ns, "exec", "watcher", "--", "sh", "-c", f"cat {' '.join(paths)}")
+        return out.stdout
+
+    assert cat("/cfg/greeting", "/sec/token", "/etc/app.conf") == "v1s1c1"
+    links = kubectl(cluster, "-n", ns, "exec", "watcher", "--", "readlink", "/cfg/greeting", "/cfg/..data")
+    first, data = links.stdout.split()
+    assert first == "..data/greeting" and data.startswith("..20"), links.stdout
+    core.patch_namespaced_config_map("live", ns, {"data": {"greeting": "v2", "app.conf": "c2"}})
+    core.patch_namespaced_secret("live", ns, {"stringData": {"token": "s2"}})
+    wait_for(lambda: cat("/cfg/greeting", "/sec/token") == "v2s2", 100, "the periodic sync's update", 1)
+    assert cat("/cfg/app.conf", "/etc/app.conf") == "c2c1", "a subPath file is never updated"
+    core.patch_namespaced_config_map("live", ns, {"data": {"greeting": "v3", "app.conf": None}})
+    core.patch_namespaced_pod("watcher", ns, {"metadata": {"annotations": {"touched": "1"}}})
+    wait_for(lambda: cat("/cfg/greeting") == "v3", 10, "the update of a pod sync", 0.5)
+    assert cat("/cfg/app.conf 2>&1") == "cat: /cfg/app.conf: No such file or directory\n"

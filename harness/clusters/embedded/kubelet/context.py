@@ -52,3 +52,5 @@ class NodeContext:
     #: first CrashLoopBackOff delay (doubles up to ``backoff_max``), as the kubelet's 10s/300s
     backoff_base: float = 10.0
     backoff_max: float = 300.0
+    #: the pod worker's resync interval (the kubelet's syncFrequency, default 1m)
+    sync_period: float = 60.0

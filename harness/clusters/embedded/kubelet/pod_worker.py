@@ -74,6 +74,8 @@ class PodWorker:
         self._status_lock = asyncio.Lock()
         self._last_status: Obj | None = None
         self._mount_warnings: dict[str, float] = {}
+        self._volume_manager: VolumeManager | None = None
+        self._sync_wanted = asyncio.Event()
         self._background: set[asyncio.Task[Any]] = set()
 
     # ------------------------------------------------------------------ lifecycle
@@ -81,6 +83,8 @@ class PodWorker:
         self.task = asyncio.create_task(self.run(), name=f"pod {self.namespace}/{self.name}")
 
     def update(self, pod: Obj) -> None:
+        if _differs_semantically(self.pod, pod):  # the kubelet syncs the pod, remounting its API volumes
+            self._sync_wanted.set()
         self.pod = pod
         if pod["metadata"].get("deletionTimestamp"):
             self.deleting.set()
@@ -137,6 +141,14 @@ class PodWorker:
     async def _lifecycle(self) -> None:
         await self.push_status()
         await self._setup_volumes()
+        resync = asyncio.create_task(self._resync_volumes(), name=f"volume resync {self.name}")
+        try:
+            await self._run_pod()
+        finally:
+            resync.cancel()
+            await asyncio.wait({resync})
+
+    async def _run_pod(self) -> None:
         await self._setup_sandbox()
         await self.push_status()
         if not await self._run_init_containers():
@@ -152,18 +164,39 @@ class PodWorker:
     # ------------------------------------------------------------------ sandbox
     async def _setup_volumes(self) -> None:
         manager = VolumeManager(self.ctx.registry, self.dir, self.ctx.ca_file)
+        self._volume_manager = manager
         while True:
             try:
                 self.volumes = await manager.setup(self.pod)
                 return
             except VolumeError as exc:
-                message = str(exc)
-                last = self._mount_warnings.get(message, 0.0)
-                if time.monotonic() - last > 60:
-                    self._mount_warnings[message] = time.monotonic()
-                    await emit(self.ctx.registry, self.pod, "FailedMount", message, type="Warning")
+                await self._failed_mount(exc)
                 await asyncio.sleep(VOLUME_RETRY_SECONDS)
                 await self._refresh_pod()
+
+    async def _failed_mount(self, exc: VolumeError) -> None:
+        message = str(exc)
+        last = self._mount_warnings.get(message, 0.0)
+        if time.monotonic() - last > 60:
+            self._mount_warnings[message] = time.monotonic()
+            await emit(self.ctx.registry, self.pod, "FailedMount", message, type="Warning")
+
+    async def _resync_volumes(self) -> None:
+        """configMap/secret/downwardAPI/projected volumes follow their objects, as the kubelet's pod
+        syncs remount them: every sync period (syncFrequency, jitter 0.5) and whenever the pod's spec,
+        labels or annotations change. A failure keeps the old files and says FailedMount."""
+        assert self._volume_manager is not None
+        while True:
+            period = self.ctx.sync_period * (1 + random.random() * 0.5)
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._sync_wanted.wait(), period)
+            self._sync_wanted.clear()
+            try:
+                await self._volume_manager.refresh(self.pod)
+            except VolumeError as exc:
+                await self._failed_mount(exc)
+            except OSError as exc:  # the pod dir went away under a deletion
+                log.debug("volume resync of %s/%s: %s", self.namespace, self.name, exc)
 
     async def _refresh_pod(self) -> None:
         try:
@@ -533,3 +566,11 @@ class PodWorker:
             except Exception as exc:
                 if not is_not_found(exc):
                     log.warning("status update of %s/%s failed: %s", self.namespace, self.name, exc)
+
+
+def _differs_semantically(old: Obj, new: Obj) -> bool:
+    """What makes the kubelet's pod config deliver an UPDATE (config.go podsDifferSemantically)."""
+    keys = ("labels", "annotations", "deletionTimestamp", "deletionGracePeriodSeconds")
+    return old.get("spec") != new.get("spec") or any(
+        (old.get("metadata") or {}).get(k) != (new.get("metadata") or {}).get(k) for k in keys
+    )

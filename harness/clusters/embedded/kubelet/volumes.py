@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+from . import atomic_writer
 from .api import Obj, RegistryLike, get_or_none
 from .envvars import EnvError, field_ref
 
@@ -68,25 +69,23 @@ def apply_fs_group(path: Path, gid: int) -> None:
             os.chmod(name, mode)
 
 
-def _write_file(path: Path, data: bytes, mode: int) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    tmp.chmod(mode)
-    tmp.replace(path)
+def _key_payload(
+    data: dict[str, bytes], items: list[Obj] | None, default_mode: int, what: str
+) -> atomic_writer.Payload:
+    if not items:
+        return {key: (value, default_mode) for key, value in data.items()}
+    payload: atomic_writer.Payload = {}
+    for item in items:
+        if item["key"] not in data:
+            raise VolumeError(f"configmap/secret references non-existent {what} key: {item['key']}")
+        payload[item["path"]] = (data[item["key"]], item.get("mode", default_mode))
+    return payload
 
 
-def _project_keys(
-    target: Path, data: dict[str, bytes], items: list[Obj] | None, default_mode: int, what: str
-) -> None:
-    if items:
-        for item in items:
-            if item["key"] not in data:
-                raise VolumeError(f"configmap/secret references non-existent {what} key: {item['key']}")
-            _write_file(target / item["path"], data[item["key"]], item.get("mode", default_mode))
-    else:
-        for key, value in data.items():
-            _write_file(target / key, value, default_mode)
+def _project(target: Path, payload: atomic_writer.Payload) -> None:
+    target.mkdir(parents=True, exist_ok=True)
+    target.chmod(0o755)
+    atomic_writer.write(target, payload)
 
 
 class VolumeManager:
@@ -108,6 +107,17 @@ class VolumeManager:
             read_only = any(kind in volume for kind in READ_ONLY_TYPES)
             out[volume["name"]] = PodVolume(path, managed, read_only)
         return out
+
+    async def refresh(self, pod: Obj) -> None:
+        """Project configMap, secret, downwardAPI and projected volumes again from the current objects
+        (their plugins' RequiresRemount: the kubelet re-runs SetUp at every pod sync). Whole-volume
+        mounts see the new files; subPath binds keep the old ones."""
+        fs_group = (pod["spec"].get("securityContext") or {}).get("fsGroup")
+        for volume in pod["spec"].get("volumes") or []:
+            if any(kind in volume for kind in READ_ONLY_TYPES):
+                path, _ = await self._setup_one(pod, volume)
+                if fs_group is not None:
+                    apply_fs_group(path, int(fs_group))
 
     async def _setup_one(self, pod: Obj, volume: Obj) -> tuple[Path, bool]:
         name = volume["name"]
@@ -134,14 +144,18 @@ class VolumeManager:
             local.chmod(0o777)  # emptyDir is world-writable, as the kubelet makes it
             return local, True
         if "configMap" in volume or "secret" in volume:
-            await self._key_volume(pod, volume, local)
+            _project(local, await self._key_volume(pod, volume))
             return local, True
         if "projected" in volume:
-            await self._projected(pod, volume, local)
+            _project(local, await self._projected(pod, volume))
             return local, True
         if "downwardAPI" in volume:
             spec = volume["downwardAPI"]
-            self._downward(pod, spec.get("items") or [], local, spec.get("defaultMode", DEFAULT_MODE))
+            try:
+                payload = self._downward(pod, spec.get("items") or [], spec.get("defaultMode", DEFAULT_MODE))
+            except VolumeError as exc:
+                raise VolumeError(f'MountVolume.SetUp failed for volume "{name}" : {exc}') from None
+            _project(local, payload)
             return local, True
         raise VolumeError(f'MountVolume.SetUp failed for volume "{name}" : unsupported volume type')
 
@@ -180,7 +194,7 @@ class VolumeManager:
         data.update({k: base64.b64decode(v) for k, v in (obj.get("binaryData") or {}).items()})
         return data
 
-    async def _key_volume(self, pod: Obj, volume: Obj, target: Path) -> None:
+    async def _key_volume(self, pod: Obj, volume: Obj) -> atomic_writer.Payload:
         kind = "secret" if "secret" in volume else "configmap"
         spec = volume["secret"] if kind == "secret" else volume["configMap"]
         obj_name = spec.get("secretName") if kind == "secret" else spec.get("name")
@@ -188,31 +202,28 @@ class VolumeManager:
             data = await self._key_data(
                 pod["metadata"]["namespace"], kind, obj_name, bool(spec.get("optional"))
             )
+            return _key_payload(data or {}, spec.get("items"), spec.get("defaultMode", DEFAULT_MODE), kind)
         except VolumeError as exc:
             raise VolumeError(f'MountVolume.SetUp failed for volume "{volume["name"]}" : {exc}') from None
-        target.mkdir(parents=True, exist_ok=True)
-        target.chmod(0o755)
-        _project_keys(target, data or {}, spec.get("items"), spec.get("defaultMode", DEFAULT_MODE), kind)
 
-    async def _projected(self, pod: Obj, volume: Obj, target: Path) -> None:
+    async def _projected(self, pod: Obj, volume: Obj) -> atomic_writer.Payload:
         spec = volume["projected"]
         mode = spec.get("defaultMode", DEFAULT_MODE)
         namespace = pod["metadata"]["namespace"]
-        target.mkdir(parents=True, exist_ok=True)
-        target.chmod(0o755)
+        payload: atomic_writer.Payload = {}
         for source in spec.get("sources") or []:
             try:
                 if "serviceAccountToken" in source:
                     sa = pod["spec"].get("serviceAccountName") or "default"
                     token = await self.registry.service_account_token(namespace, sa)
-                    _write_file(target / source["serviceAccountToken"]["path"], token.encode(), mode)
+                    payload[source["serviceAccountToken"]["path"]] = (token.encode(), mode)
                 elif "configMap" in source or "secret" in source:
                     kind = "secret" if "secret" in source else "configmap"
                     ref = source["secret"] if kind == "secret" else source["configMap"]
                     data = await self._key_data(namespace, kind, ref["name"], bool(ref.get("optional")))
-                    _project_keys(target, data or {}, ref.get("items"), mode, kind)
+                    payload.update(_key_payload(data or {}, ref.get("items"), mode, kind))
                 elif "downwardAPI" in source:
-                    self._downward(pod, source["downwardAPI"].get("items") or [], target, mode)
+                    payload.update(self._downward(pod, source["downwardAPI"].get("items") or [], mode))
             except VolumeError as exc:
                 raise VolumeError(f'MountVolume.SetUp failed for volume "{volume["name"]}" : {exc}') from None
             except Exception as exc:
@@ -222,10 +233,11 @@ class VolumeManager:
                         f'serviceaccounts "{pod["spec"].get("serviceAccountName")}" not found'
                     ) from None
                 raise
+        return payload
 
     @staticmethod
-    def _downward(pod: Obj, items: list[Obj], target: Path, default_mode: int) -> None:
-        target.mkdir(parents=True, exist_ok=True)
+    def _downward(pod: Obj, items: list[Obj], default_mode: int) -> atomic_writer.Payload:
+        payload: atomic_writer.Payload = {}
         for item in items:
             if "fieldRef" not in item:
                 continue  # resourceFieldRef files are not needed by anything this harness runs
@@ -233,7 +245,8 @@ class VolumeManager:
                 value = field_ref(pod, item["fieldRef"]["fieldPath"])
             except EnvError as exc:
                 raise VolumeError(str(exc)) from None
-            _write_file(target / item["path"], value.encode(), item.get("mode", default_mode))
+            payload[item["path"]] = (value.encode(), item.get("mode", default_mode))
+        return payload
 
 
 def container_mounts(container: Obj, volumes: dict[str, PodVolume], fs_group: int | None) -> list[Mount]:
