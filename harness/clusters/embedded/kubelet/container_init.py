@@ -175,26 +175,25 @@ class RootBuilder:
         """Overlay, before anything is bind-mounted, each host dir (/dev, /sys) in which one of ``paths``
         must be made: an overlay mounted later would hide every bind already made below it."""
         for path in sorted(paths, key=lambda p: p.rstrip("/").count("/")):
-            if os.path.lexists(path):
-                continue
-            ancestor = os.path.dirname(path)
-            while not os.path.isdir(ancestor):
-                ancestor = os.path.dirname(ancestor)
-            if self._covering(os.path.realpath(ancestor))[1] == "host":
-                self._overlay(ancestor)
+            if not os.path.lexists(path):
+                self._writable_parent(path)
 
     def ensure(self, target: str, is_dir: bool) -> None:
         """Create ``target`` (dir or empty file) without ever writing to the host's file system."""
         if os.path.lexists(target):
             return
-        ancestor = os.path.dirname(target)
+        self._writable_parent(target)
+        os.makedirs(target if is_dir else os.path.dirname(target), exist_ok=True)
+        if not is_dir:
+            open(target, "a").close()
+
+    def _writable_parent(self, path: str) -> None:
+        """Give the nearest existing dir above ``path`` a layer of its own if it is a host bind."""
+        ancestor = os.path.dirname(path)
         while not os.path.isdir(ancestor):
             ancestor = os.path.dirname(ancestor)
         if self._covering(os.path.realpath(ancestor))[1] == "host":
             self._overlay(ancestor)
-        os.makedirs(target if is_dir else os.path.dirname(target), exist_ok=True)
-        if not is_dir:
-            open(target, "a").close()
 
     def _overlay(self, path: str) -> None:
         upper, work = self._new_layer(OLD_ROOT)
