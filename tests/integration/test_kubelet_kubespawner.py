@@ -61,7 +61,12 @@ SCRIPT = textwrap.dedent(
             start_timeout=60, http_timeout=30,
         )
         url = await spawner.start()
-        body = urllib.request.urlopen(url, timeout=10).read().decode()
+        for _ in range(150):  # Running is not listening yet: wait for it, as the hub's wait_up does
+            try:
+                body = urllib.request.urlopen(url, timeout=10).read().decode()
+                break
+            except OSError:
+                await asyncio.sleep(0.2)
         running = await spawner.poll()
         pod = spawner.pod_name
         await spawner.stop()
