@@ -323,6 +323,8 @@ def test_graceful_deletion_and_teardown_leave_nothing(tmp_path: Path) -> None:
         assert ("Normal", "Killing", "Stopping container main") in events(core, "default", "sleeper")
         assert len(_our_netns(bridge)) == 1
         core.delete_namespaced_pod("stays", "default")  # sleep ignores SIGTERM: a 30s graceful stop begins
+        # a sandbox netns whose creation outlived its pod worker (cancelled mid `ip netns add`)
+        subprocess.run(["ip", "netns", "add", f"{bridge}-0123456789ab"], check=True)
         time.sleep(0.5)
         api.close()
         t0 = time.monotonic()

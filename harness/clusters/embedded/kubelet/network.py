@@ -82,11 +82,16 @@ def _reap(claim: dict) -> None:
             ):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(int(proc.name), signal.SIGKILL)
+    delete_pod_netns(bridge)
+    run_ip("link", "del", bridge, check=False)
+
+
+def delete_pod_netns(bridge: str) -> None:
+    """Delete every pod netns of the node on ``bridge`` (all are named ``<bridge>-*``)."""
     netns_dir = Path("/run/netns")
     for ns in netns_dir.iterdir() if netns_dir.exists() else []:
         if ns.name.startswith(f"{bridge}-"):
             run_ip("netns", "del", ns.name, check=False)
-    run_ip("link", "del", bridge, check=False)
 
 
 def _is_free(net: ipaddress.IPv4Network, taken: list[ipaddress.IPv4Network]) -> bool:
@@ -196,7 +201,9 @@ class ClusterNetwork:
         run_ip("addr", "del", f"{ip}/32", "dev", self.bridge, check=False)
 
     def teardown(self) -> None:
-        """Delete the bridge (with every ClusterIP on it) and the claim; idempotent."""
+        """Delete the bridge (with every ClusterIP on it), any pod netns still on it (a sandbox whose
+        ``ip netns add`` outlived a cancelled pod worker) and the claim; idempotent."""
+        delete_pod_netns(self.bridge)
         if link_exists(self.bridge):
             run_ip("link", "del", self.bridge, check=False)
         (CLAIMS_DIR / f"{self.bridge}.json").unlink(missing_ok=True)
