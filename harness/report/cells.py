@@ -153,6 +153,9 @@ class Cell:
         data["letter"] = self.verdict.letter
         for step in data["steps"]:
             step["status"] = StepStatus(step["status"]).value
+            step["duration"] = round(step["duration"], 3)
+        data["spawn_times"] = [round(t, 3) for t in data["spawn_times"]]
+        data["wall"] = round(data["wall"], 3)
         return _ordered(data)
 
     @classmethod

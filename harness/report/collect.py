@@ -49,7 +49,7 @@ def kubernetes_version(cluster: Cluster) -> str | None:
         kube = Kube.from_kubeconfig(cluster.kubeconfig, cluster.context)
         try:
             # raw JSON: only gitVersion matters, and the client's model rejects a reply lacking any field
-            answer = client.VersionApi(kube.api).get_code(_request_timeout=10, _preload_content=False)
+            answer: Any = client.VersionApi(kube.api).get_code(_request_timeout=10, _preload_content=False)
             return str(json.loads(answer.data)["gitVersion"])
         finally:
             kube.api.close()
@@ -103,6 +103,11 @@ class ResultsCollector:
     @property
     def on_worker(self) -> bool:
         return hasattr(self.config, "workerinput")
+
+    @property
+    def records(self) -> bool:
+        """Only where cells are gathered (not an xdist worker) and when scenarios run (not --collect-only)."""
+        return not self.on_worker and not self.config.option.collectonly
 
     # ------------------------------------------------------------------ where the item runs
     @pytest.hookimpl(wrapper=True)
@@ -198,7 +203,7 @@ class ResultsCollector:
 
     # ------------------------------------------------------------------ on the controller
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if self.on_worker:
+        if not self.records:
             return
         data = getattr(report, ATTRIBUTE, None)
         if data is not None:
@@ -208,7 +213,7 @@ class ResultsCollector:
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         data = getattr(report, ATTRIBUTE, None)
-        if data is not None and not self.on_worker:
+        if data is not None and self.records:
             self._store(Cell.from_json(data), "collect")
 
     def _crashed(self, report: pytest.TestReport) -> None:
@@ -241,7 +246,7 @@ class ResultsCollector:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        if self.on_worker or not self.cells:
+        if not self.records or not self.cells:
             return
         self.results.finished = utc_now()
         self.results.exitstatus = int(exitstatus)
@@ -254,7 +259,7 @@ class ResultsCollector:
 
     def terminal_summary(self, terminalreporter: Any) -> None:
         """The matrix, one line per scenario, and where the results and the HTML are."""
-        if self.on_worker or (self.written is None and self.failure is None):
+        if not self.records or (self.written is None and self.failure is None):
             return
         terminalreporter.write_sep("=", "storage conformance: matrix")
         base = self.config.invocation_params.dir

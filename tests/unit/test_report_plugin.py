@@ -248,7 +248,7 @@ def test_sessions_keep_their_own_files_and_the_report_merges_them(project: pytes
 
 
 def test_collect_only_writes_nothing(project: pytest.Pytester) -> None:
-    project.runpytest_subprocess(*_plugin_args(), "pass-one.yaml", "--collect-only")
+    project.runpytest_subprocess(*_plugin_args(), "pass-one.yaml", "broken.yaml", "--collect-only")
     assert not (project.path / "reports").exists()
 
 

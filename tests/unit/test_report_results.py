@@ -232,3 +232,17 @@ def test_cli_reports_a_broken_file_and_still_writes_the_rest(
     assert report_cli.main(["--reports-dir", str(reports)]) == 1
     assert "broken.json:1:2: not JSON" in capsys.readouterr().err
     assert "delete-pvc-true" in (reports / "index.html").read_text()
+
+
+def test_html_is_self_contained(reports: Path) -> None:
+    import re
+
+    from harness.report.build import build_report
+
+    html = build_report(reports).html.read_text()
+    for fetching in ("<link", " src=", "url(", "@import", "<iframe", "<img"):
+        assert fetching not in html
+    outside = [h for h in re.findall(r'href="([^"]+)"', html) if re.match(r"[a-z]+:", h)]
+    assert outside and all(
+        h.startswith("https://github.com/jupyterhub/") for h in outside
+    )  # upstream issue links
