@@ -1,8 +1,11 @@
-"""Sessions: ``tests`` (the harness's own tests), ``e2e`` (scenarios per KubeSpawner release), ``lint``,
-``schema`` (regenerate the scenario JSON Schema).
+"""Sessions: ``tests`` (the harness's own tests), ``e2e`` (scenarios per KubeSpawner release), ``report``
+(the merged conformance report), ``lint``, ``schema`` (regenerate the scenario JSON Schema).
 
 ``nox -s e2e`` is the main job: every scenario under ``scenarios/`` against each KubeSpawner release
 of the matrix, on the embedded cluster unless ``JHSC_CLUSTER`` / ``-- --cluster ...`` say otherwise.
+Each of its sessions writes ``reports/results/<session>.json`` and ends by merging every results file
+into ``reports/index.html``, ``summary.md`` and ``conformance-junit.xml`` (the plugin does it, so a
+plain ``pytest scenarios/`` does too); after the last one the report holds the whole matrix.
 """
 
 from __future__ import annotations
@@ -35,7 +38,8 @@ def tests(session: nox.Session) -> None:
 @nox.session
 @nox.parametrize("kubespawner", list(KUBESPAWNER_MATRIX))
 def e2e(session: nox.Session, kubespawner: str) -> None:
-    """All scenarios against one KubeSpawner release and the JupyterHub recorded for it."""
+    """All scenarios against one KubeSpawner release and the JupyterHub recorded for it; ends with the
+    merged report of every results file so far (reports/index.html) and its matrix in the terminal."""
     jupyterhub = default_jupyterhub_for(kubespawner)
     session.install(
         ".[kind]", f"jupyterhub-kubespawner=={kubespawner}", f"jupyterhub=={jupyterhub}", *EMBEDDED_TOOLS
@@ -52,6 +56,14 @@ def e2e(session: nox.Session, kubespawner: str) -> None:
         "-v",
         *session.posargs,
     )
+
+
+@nox.session
+def report(session: nox.Session) -> None:
+    """Merge reports/results/*.json into reports/index.html, summary.md and conformance-junit.xml, print
+    the matrix, and append summary.md to $GITHUB_STEP_SUMMARY when set. Takes --junit-steps."""
+    session.install("-e", ".")
+    session.run("python", "-m", "harness.report", *session.posargs)
 
 
 @nox.session

@@ -9,6 +9,7 @@ turns into command-line options and the README's table describes.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from importlib.metadata import PackageNotFoundError, version
@@ -25,6 +26,7 @@ PULL_POLICIES: tuple[str, ...] = ("Always", "IfNotPresent", "Never")
 SERVICE_ACCESS: tuple[str, ...] = ("clusterip", "port-forward")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"", "0", "false", "no", "off"})
+_RESULTS_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 OptionKind = Literal["str", "bool", "path", "paths", "choice"]
 
@@ -106,7 +108,22 @@ OPTION_SPECS: tuple[OptionSpec, ...] = (
         "--reports-dir",
         "JHSC_REPORTS_DIR",
         "path",
-        "where diagnostics bundles of failed scenarios go (default: reports/)",
+        "where diagnostics bundles, results/<name>.json and the report go (default: reports/)",
+    ),
+    OptionSpec(
+        "results_name",
+        "--results-name",
+        "JHSC_RESULTS_NAME",
+        "str",
+        "name of this run's results file, reports/results/<NAME>.json "
+        "(default: kubespawner-<v>-jupyterhub-<v>-<cluster>)",
+    ),
+    OptionSpec(
+        "junit_steps",
+        "--junit-steps",
+        "JHSC_JUNIT_STEPS",
+        "bool",
+        "reports/junit.xml gets one testcase per step besides the one per matrix cell (kuttl style)",
     ),
     OptionSpec(
         "data_dir",
@@ -228,6 +245,8 @@ class HarnessOptions:
     #: "" means "the default for kubespawner_version"; ``__post_init__`` fills it in.
     jupyterhub_version: str = ""
     reports_dir: Path = Path("reports")
+    results_name: str | None = None
+    junit_steps: bool = False
     data_dir: Path | None = None
     kind_image: str | None = None
     hub_image: str | None = None
@@ -255,6 +274,11 @@ class HarnessOptions:
                 Version(value)
             except InvalidVersion:
                 raise OptionsError(f"{flag}: {value!r} is not a version such as 7.1.0") from None
+        if self.results_name is not None and not _RESULTS_NAME.match(self.results_name):
+            raise OptionsError(
+                f"--results-name: {self.results_name!r} is not a file name; "
+                "use letters, digits, '.', '_' and '-'"
+            )
         if bool(self.hub_url) != bool(self.hub_token):
             raise OptionsError("--hub-url and --hub-token go together: give both or neither")
         if self.hub_url and self.cluster == "embedded":
@@ -265,6 +289,11 @@ class HarnessOptions:
     @property
     def versions(self) -> HubVersions:
         return HubVersions(kubespawner=self.kubespawner_version, jupyterhub=self.jupyterhub_version)
+
+    @property
+    def results_session(self) -> str:
+        """This run's name in ``reports/results/``: one file per release x cluster unless told otherwise."""
+        return self.results_name or f"{self.versions.slug}-{self.cluster}"
 
     @classmethod
     def resolve(

@@ -24,6 +24,7 @@ import pytest
 from harness.clusters import SessionCluster
 from harness.clusters.base import ClusterError
 from harness.options import OPTION_SPECS, HarnessOptions, OptionsError, OptionSpec
+from harness.report.collect import PLUGIN_NAME, ResultsCollector
 from harness.results import ScenarioOutcome, Verdict
 from harness.scenario.schema import has_scenario_header
 
@@ -45,6 +46,8 @@ class _State:
     cluster: SessionCluster
     scenario_roots: tuple[Path, ...] = field(default=())
     sigterm_hooked: bool = False
+    #: Writes reports/results/<session>.json and the merged report (harness/report/collect.py).
+    results: ResultsCollector | None = None
 
     def hook_sigterm(self, config: pytest.Config) -> None:
         """Treat SIGTERM like Ctrl-C while scenarios run, so a killed CI job still stops the cluster.
@@ -129,6 +132,8 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     state = _State(options, SessionCluster(options), tuple(path.resolve() for path in options.scenario_paths))
     config.stash[_STATE] = state
+    state.results = ResultsCollector(config, options, state.cluster)
+    config.pluginmanager.register(state.results, PLUGIN_NAME)
     # Runs at unconfigure, also after Ctrl-C or a crashed session: never leave a cluster behind.
     config.add_cleanup(state.cluster.close)
     _collect_scenario_paths_too(config, options.scenario_paths)
@@ -171,10 +176,12 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    """List the HAZARD and KNOWN cells (they pass or xfail, so pytest alone would hide them); with
-    --keep-cluster, say how to reach the cluster that was left running."""
+    """List the HAZARD and KNOWN cells (they pass or xfail, so pytest alone would hide them), then the
+    matrix and the report's path; with --keep-cluster, say how to reach the cluster left running."""
     _verdict_summary(terminalreporter)
     state = config.stash.get(_STATE, None)
+    if state is not None and state.results is not None:
+        state.results.terminal_summary(terminalreporter)
     cluster = state.cluster.started if state else None
     if state is None or cluster is None or not state.options.keep_cluster:
         return

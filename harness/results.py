@@ -1,8 +1,8 @@
 """What one scenario run produced, as data: the record behind the progress lines, the report and JUnit.
 
-The runner fills a ``ScenarioOutcome`` while it runs; the plugin turns it into one ``CellResult`` per
-matrix cell (scenario x KubeSpawner x JupyterHub x cluster). Verdicts are derived here, in one place,
-so the terminal, the JSON results, the HTML/Markdown matrix and JUnit can never disagree.
+The runner fills a ``ScenarioOutcome`` while it runs; ``harness.report.cells`` turns it into one
+cell record per matrix cell (scenario x KubeSpawner x JupyterHub x cluster). Verdicts are derived
+here, in one place, so the terminal, the JSON results, the HTML/Markdown matrix and JUnit can never disagree.
 """
 
 from __future__ import annotations
@@ -59,6 +59,8 @@ class StepRecord:
     note: str = ""
     known_issue: str | None = None
     hazard: str | None = None
+    #: The progress line the runner printed for this step (what the results file and report show).
+    line: str = ""
 
 
 @dataclass

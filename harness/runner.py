@@ -157,7 +157,8 @@ def _run_one(step: Any, index: str, run: _Run, in_finally: bool) -> StepRecord:
     if not step.applies_to(ctx.versions.kubespawner, ctx.versions.jupyterhub):
         record.status = StepStatus.GATED
         record.note = f"not for kubespawner {ctx.versions.kubespawner}: {step.gates_text()}"
-        ctx.run.report(f"  - {label}  ({record.note})")
+        record.line = f"  - {label}  ({record.note})"
+        ctx.run.report(record.line)
         return record
     record.known_issue = _known_issue(step, ctx, in_finally)
     trace = ""
@@ -175,7 +176,8 @@ def _run_one(step: Any, index: str, run: _Run, in_finally: bool) -> StepRecord:
     _judge_known(record, own=bool(step.known_issue))
     if record.status in (StepStatus.FAILED, StepStatus.KNOWN_FIXED):
         run.failures.append(f"{step.location}: {label}: {record.note}{trace}")
-    ctx.run.report(_progress_line(record, label))
+    record.line = _progress_line(record, label)
+    ctx.run.report(record.line)
     return record
 
 
@@ -240,6 +242,7 @@ def _close_scenario_known_issue(run: _Run) -> None:
             status=StepStatus.KNOWN_FIXED,
             note=note,
             known_issue=str(known.issue),
+            line=f"  ✗ {note}",
         )
     )
     run.failures.append(f"{ctx.scenario.source}: {note}")

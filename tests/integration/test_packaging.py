@@ -92,3 +92,11 @@ def test_installed_kind_backend_finds_its_fixtures(wheel: Path, tmp_path: Path) 
     config_ok, images_ok, config = result.stdout.split()
     assert (config_ok, images_ok) == ("True", "True")
     assert Path(config).is_relative_to(site / "harness" / "_fixtures")
+
+
+def test_wheel_ships_the_report_schema_and_assets(wheel: Path) -> None:
+    """The plugin builds the HTML report and validates results files from an installed copy too."""
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+    for name in ("results.schema.json", "assets/report.css", "assets/report.js"):
+        assert f"harness/report/{name}" in names
