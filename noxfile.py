@@ -59,6 +59,46 @@ def e2e(session: nox.Session, kubespawner: str) -> None:
 
 
 @nox.session
+@nox.parametrize("kubespawner", list(KUBESPAWNER_MATRIX))
+def compare(session: nox.Session, kubespawner: str) -> None:
+    """The differential: every scenario on the embedded cluster and on the real cluster that the
+    existing backend's settings name (JHSC_KUBECONFIG, JHSC_HUB_IMAGE, ... as for --cluster existing),
+    then one line per cell: same verdict at the same step, or the first step where they differ.
+    Arguments after -- go to both pytest runs (e.g. -k names)."""
+    jupyterhub = default_jupyterhub_for(kubespawner)
+    session.install(
+        ".[kind]", f"jupyterhub-kubespawner=={kubespawner}", f"jupyterhub=={jupyterhub}", *EMBEDDED_TOOLS
+    )
+    names = {cluster: f"compare-{kubespawner}-{cluster}" for cluster in ("embedded", "existing")}
+    for cluster, name in names.items():
+        session.run(
+            "pytest",
+            "scenarios/",
+            "--cluster",
+            cluster,
+            "--kubespawner-version",
+            kubespawner,
+            "--jupyterhub-version",
+            jupyterhub,
+            "--results-name",
+            name,
+            "-p",
+            "no:cacheprovider",
+            *session.posargs,
+            success_codes=[0, 1],  # failing cells are data here; the comparison decides
+        )
+    session.run(
+        "python",
+        "-m",
+        "harness.report.compare",
+        names["embedded"],
+        names["existing"],
+        "--markdown",
+        f"reports/compare-{kubespawner}.md",
+    )
+
+
+@nox.session
 def report(session: nox.Session) -> None:
     """Merge reports/results/*.json into reports/index.html, summary.md and conformance-junit.xml, print
     the matrix, and append summary.md to $GITHUB_STEP_SUMMARY when set. Takes --junit-steps."""
