@@ -22,6 +22,9 @@ Evidence, all from github.com/jupyterhub/zero-to-jupyterhub-k8s at the tag named
   ``claimName: "{pvc_name}"`` and sets the template only when non-empty (z2jh PR #3537); 4.3.0 and
   later build ``volumes``/``volume_mounts`` as dicts (PR #3690) and exit on a ``hub.config`` section
   that does not start with a capital letter (the same file is in 4.3.0 … 4.4.0).
+- hub DB upgrade: ``jupyterhub/templates/hub/deployment.yaml`` @3.3.8, @4.0.0 and @4.4.0 pass
+  ``--upgrade-db`` when ``hub.db.upgrade`` is true, or when it is null (the default) and
+  ``hub.db.type`` is ``sqlite-pvc`` (the default); ``values.yaml`` ``hub.db`` @tag has both defaults.
 """
 
 from __future__ import annotations
@@ -125,6 +128,7 @@ def _release(
             "config": {"JupyterHub": {"admin_access": True, "authenticator_class": "dummy"}},
             "allowNamedServers": False,
             "namedServerLimitPerUser": None,
+            "db": {"type": "sqlite-pvc", "upgrade": None},
             "extraConfig": {},
         },
         "singleuser": {
@@ -150,8 +154,9 @@ def _release(
         "jupyterhub": f"{requirements}: jupyterhub=={versions.jupyterhub}; "
         f'jupyterhub/Chart.yaml@{version}: appVersion: "{versions.jupyterhub}"',
         "defaults": f"jupyterhub/values.yaml@{version}: singleuser.storage, singleuser.uid/fsGid, "
-        "hub.config, hub.allowNamedServers",
+        "hub.config, hub.allowNamedServers, hub.db.type/upgrade",
         "mapping": f"jupyterhub/files/hub/jupyterhub_config.py@{version}",
+        "upgrade_db": f"jupyterhub/templates/hub/deployment.yaml@{version}: --upgrade-db",
     }
     return ChartRelease(version, versions, config, defaults, extra_top_level_keys, evidence)
 

@@ -6,9 +6,9 @@ something no real deployment does. So this module replays, for the storage-relev
 file does at that tag, in the same order: merge the values over the chart defaults as Helm does
 (and read them back key-sorted, as Helm's ``toYaml`` writes them), then the ``hub.*`` JupyterHub
 traits, ``common_labels`` (they end up on every PVC), the ``singleuser`` traits, the home volume for
-``storage.type``, the extra volumes, and last the ``hub.config`` pass-through, which therefore
-overrides everything before it. Where the releases differ the
-``ChartRelease`` entry says how, so there is one code path for all of them.
+``storage.type``, the extra volumes, and the ``hub.config`` pass-through, which therefore
+overrides everything before it; last the one hub command-line flag that matters (``--upgrade-db``).
+Where the releases differ the ``ChartRelease`` entry says how, so there is one code path for all.
 
 The output uses the scenario language's own shapes: ``kubespawner`` is ``trait -> value`` as
 ``c.KubeSpawner.<trait>`` takes it, ``hub_config`` is ``"Class.trait" -> value``. Template strings
@@ -207,7 +207,19 @@ def _hub_config(chart: ChartRelease, values: _Values, out: _Out, release: str) -
                 out.hub_config[f"{section}.{trait}"] = value
 
 
-#: The order of jupyterhub_config.py, which decides who wins when two set the same trait.
+def _upgrade_db(chart: ChartRelease, values: _Values, out: _Out, release: str) -> None:
+    """The hub Deployment's ``--upgrade-db`` flag: a command-line flag, so it wins over the config file.
+
+    The chart passes it for its default sqlite-pvc DB unless ``hub.db.upgrade`` is false, so a chart
+    upgrade that brings a newer JupyterHub migrates the DB instead of refusing to start.
+    """
+    upgrade = values.get("hub.db.upgrade")
+    if upgrade is True or (upgrade is None and values.get("hub.db.type") == "sqlite-pvc"):
+        out.hub_config["JupyterHub.upgrade_db"] = True
+
+
+#: The order of jupyterhub_config.py (then the command line), which decides who wins when two set
+#: the same trait.
 _STEPS: tuple[_Step, ...] = (
     _hub_traits,
     _common_labels,
@@ -215,6 +227,7 @@ _STEPS: tuple[_Step, ...] = (
     _home_storage,
     _volumes,
     _hub_config,
+    _upgrade_db,
 )
 
 

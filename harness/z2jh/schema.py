@@ -347,7 +347,6 @@ _HUB_IGNORED: dict[str, tuple[JsonType, ...]] = {
     "consecutiveFailureLimit": ("integer", "null"),
     "containerSecurityContext": ("object",),
     "cookieSecret": ("string", "null"),
-    "db": ("object",),
     "deploymentStrategy": ("object",),
     "existingSecret": ("string", "null"),
     "extraContainers": ("array",),
@@ -444,6 +443,13 @@ def rules_for(release: ChartRelease) -> dict[ValuesPath, Rule]:
         "hub": Rule(("object",)),
         "hub.config": Rule(("object",), check=_hub_config),
         "hub.allowNamedServers": Rule(("boolean", "null")),
+        # the harness's hub always keeps its own sqlite DB; type and upgrade decide --upgrade-db
+        "hub.db": Rule(("object",)),
+        "hub.db.type": Rule(("string",), enum=("sqlite-pvc", "sqlite-memory", "mysql", "postgres", "other")),
+        "hub.db.upgrade": Rule(("boolean", "null")),
+        "hub.db.pvc": Rule(("object",), Use.IGNORED),
+        "hub.db.url": Rule(_STRING_OR_NULL, Use.IGNORED),
+        "hub.db.password": Rule(_STRING_OR_NULL, Use.IGNORED),
         "hub.namedServerLimitPerUser": Rule(("integer", "null")),
         "hub.extraConfig": Rule(
             ("object",),

@@ -418,6 +418,26 @@ CASES = [
         )
         for chart in ("3.3.8", "4.0.0", "4.4.0")
     ),
+    # -------------------------------------------------------- --upgrade-db (templates/hub/deployment.yaml)
+    *(
+        row(chart, values, {}, {"JupyterHub.upgrade_db": upgrade}, pins)
+        for chart in ("3.3.8", "4.0.0", "4.4.0")
+        for values, upgrade, pins in (
+            ({}, True, "--upgrade-db: hub.db.upgrade null and hub.db.type sqlite-pvc (both defaults)"),
+            ({"hub": {"db": {"upgrade": False}}}, ABSENT, "no --upgrade-db: hub.db.upgrade false"),
+            ({"hub": {"db": {"type": "postgres"}}}, ABSENT, "no --upgrade-db: a DB you upgrade yourself"),
+            (
+                {"hub": {"db": {"type": "postgres", "upgrade": True}}},
+                True,
+                "--upgrade-db: hub.db.upgrade true, any type",
+            ),
+            (
+                {"hub": {"config": {"JupyterHub": {"upgrade_db": False}}}},
+                True,
+                "--upgrade-db on the command line wins over hub.config",
+            ),
+        )
+    ),
     row(
         "4.4.0",
         {"hub": {"config": None}},

@@ -321,7 +321,7 @@ def test_valid_values_have_no_problems(values: dict[str, Any]) -> None:
 
 def test_ignored_keys_are_reported() -> None:
     problems, ignored = inspect_values(
-        "4.4.0", {"proxy": {}, "singleuser": {"cpu": {"limit": 1}}, "hub": {"db": {}}}
+        "4.4.0", {"proxy": {}, "singleuser": {"cpu": {"limit": 1}}, "hub": {"db": {"pvc": {}}}}
     )
     assert problems == []
-    assert ignored == [("proxy",), ("singleuser", "cpu"), ("hub", "db")]
+    assert ignored == [("proxy",), ("singleuser", "cpu"), ("hub", "db", "pvc")]
