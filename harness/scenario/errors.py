@@ -39,11 +39,18 @@ class ScenarioProblem:
 
 
 class ScenarioError(Exception):
-    """A scenario file could not be loaded; ``problems`` lists every reason, in file order."""
+    """A scenario file could not be loaded; ``problems`` lists every reason, by file, in line order."""
 
     def __init__(self, problems: Sequence[ScenarioProblem]) -> None:
+        # file order is the order problems were found in (the scenario, then a values file it names)
+        files: dict[str, int] = {}
+        for problem in problems:
+            files.setdefault(problem.location.file, len(files))
         self.problems = tuple(
-            sorted(problems, key=lambda p: (p.location.line, p.location.column, p.path, p.message))
+            sorted(
+                problems,
+                key=lambda p: (files[p.location.file], p.location.line, p.location.column, p.path, p.message),
+            )
         )
         super().__init__("\n".join(str(p) for p in self.problems))
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from harness.scenario.errors import (
@@ -26,9 +26,29 @@ from harness.scenario.kubespawner_traits import KUBESPAWNER_TRAITS
 from harness.scenario.marked import MarkedDocument as _MarkedDocument
 from harness.scenario.marked import Path_
 from harness.scenario.marked import compose as _compose
-from harness.scenario.models import ITEM_KEYS, STEP_BODIES, Scenario, ServerRef, Step, User
+from harness.scenario.models import (
+    ITEM_KEYS,
+    STEP_BODIES,
+    Applicability,
+    KnownIssue,
+    Releases,
+    Scenario,
+    ServerRef,
+    Step,
+    User,
+    Z2jhInput,
+)
+from harness.scenario.z2jh_input import Resolved, check_z2jh
+from harness.scenario.z2jh_input import attach as attach_z2jh
 
 _STEP_LISTS = ("steps", "finally")
+#: Top-level fields that are mappings of their own model.
+_SECTIONS: dict[str, type[BaseModel]] = {
+    "z2jh": Z2jhInput,
+    "deploy_with": Releases,
+    "applies_to": Applicability,
+    "known_issue": KnownIssue,
+}
 _HUB_CONFIG_KEY = re.compile(r"^[A-Za-z_]\w*\.[A-Za-z_]\w*$")
 
 
@@ -52,6 +72,8 @@ def _fields_allowed_at(path: Path_) -> list[str] | None:
     """Field names allowed in the mapping at ``path`` (None when it is free-form)."""
     if path == ():
         return sorted(field.alias or name for name, field in Scenario.model_fields.items())
+    if len(path) == 1 and path[0] in _SECTIONS:
+        return sorted(_SECTIONS[str(path[0])].model_fields)
     if len(path) == 2 and path[0] == "users":
         return sorted(User.model_fields)
     if len(path) == 2 and path[0] in _STEP_LISTS:
@@ -236,9 +258,13 @@ def _check_references(doc: _MarkedDocument, scenario: Scenario) -> None:
 
 
 # ---------------------------------------------------------------------------------------- public
-def parse_scenario(text: str, file: str = "<string>") -> Scenario:
-    """Validate scenario YAML ``text``; ``file`` is the name messages show. Raises ScenarioError."""
+def parse_scenario(text: str, file: str = "<string>", base_dir: Path | None = None) -> Scenario:
+    """Validate scenario YAML ``text``; ``file`` is the name messages show. Raises ScenarioError.
+
+    ``base_dir`` is where a relative z2jh ``values_file`` is read from (default: ``file``'s directory).
+    """
     doc = _compose(text, file)
+    resolved: dict[Path_, Resolved] = {}
     scenario: Scenario | None = None
     if not doc.problems:
         if not isinstance(doc.data, dict):
@@ -251,11 +277,13 @@ def parse_scenario(text: str, file: str = "<string>") -> Scenario:
             except ValidationError as error:
                 _pydantic_problems(doc, error)
         _check_config(doc)
+        resolved = check_z2jh(doc, Path(file).parent if base_dir is None else base_dir)
     if scenario is not None:
         _check_references(doc, scenario)
     if doc.problems:
         raise ScenarioError(doc.problems)
     assert scenario is not None
+    attach_z2jh(scenario, resolved)
     scenario._source = file
     for path, item in _iter_steps(scenario):
         item._location = doc.location(path)
@@ -270,4 +298,4 @@ def load_scenario(path: Path | str, display: str | None = None) -> Scenario:
         text = file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError([ScenarioProblem(SourceLocation(name, 1, 1), "", f"cannot read: {exc}")]) from exc
-    return parse_scenario(text, name)
+    return parse_scenario(text, name, base_dir=file.parent)

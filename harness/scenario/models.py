@@ -36,6 +36,9 @@ from pydantic import (
 
 from harness.scenario.errors import SourceLocation
 
+if TYPE_CHECKING:
+    from harness.z2jh import Z2jhConfig
+
 #: Version gates a step item may carry next to its step key.
 GATE_KEYS: tuple[str, ...] = ("jupyterhub", "kubespawner")
 #: Every key a step item may carry next to its step key: the gates plus its verdict annotations.
@@ -168,6 +171,68 @@ class RestartHubStep(_Body):
     _versions = field_validator("kubespawner", "jupyterhub")(_exact_version)
 
 
+class ChartValues(_Strict):
+    """Zero to JupyterHub chart values: the hub is configured as that chart release configures it.
+
+    The loader resolves the values (inline, or read from ``values_file``), checks them against the
+    chart release and maps them (``harness/z2jh/``); ``config`` is that mapping.
+    """
+
+    chart: str = Field(description="z2jh chart release, e.g. '3.3.8' (harness/z2jh/charts.py lists them).")
+    values: dict[str, Any] | None = Field(
+        None, description="The chart values (your config.yaml, as `helm install -f` takes it); default: none."
+    )
+    values_file: str | None = Field(
+        None, description="A values YAML file instead of `values`, relative to the scenario file."
+    )
+    kubespawner: str | None = Field(
+        None,
+        description=(
+            f"KubeSpawner to run instead of the chart's pinned one: {UNDER_TEST!r} (the matrix row's "
+            "release) or an exact version. The chart's JupyterHub stays."
+        ),
+    )
+    jupyterhub: str | None = Field(
+        None, description=f"JupyterHub to run instead of the chart's pinned one: {UNDER_TEST!r} or exact."
+    )
+    #: The mapping (a ``harness.z2jh.Z2jhConfig``) and where the values came from; set by the loader.
+    _config: Any = PrivateAttr(default=None)
+    _values_source: str = PrivateAttr(default="")
+
+    _versions = field_validator("kubespawner", "jupyterhub")(_exact_version)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ChartValues:
+        if self.values is not None and self.values_file is not None:
+            raise ValueError("give either 'values' (inline) or 'values_file' (a path), not both")
+        return self
+
+    @property
+    def config(self) -> Z2jhConfig:
+        """What the chart makes of the values; only a scenario read by the loader has it."""
+        if self._config is None:
+            raise RuntimeError(
+                f"z2jh chart {self.chart}: values not mapped (load the scenario with the loader)"
+            )
+        config: Z2jhConfig = self._config
+        return config
+
+    @property
+    def values_source(self) -> str:
+        """``values_file prod.yaml`` / ``inline values``: for progress lines."""
+        return self._values_source
+
+
+class Z2jhInput(ChartValues):
+    """Configure the hub from z2jh chart values instead of (or below) `kubespawner:` / `hub_config:`."""
+
+
+class UpgradeChartStep(ChartValues, _Body):
+    """Restart the hub as `helm upgrade` to another chart release would: that chart's mapping of the
+    given values becomes the config (the scenario's `kubespawner:`/`hub_config:` still on top), and
+    the chart's releases (or `kubespawner: under-test`) the hub's."""
+
+
 class RestartClusterStep(_Body):
     """Restart the cluster node(s) like a reboot; API objects and volume data survive."""
 
@@ -189,6 +254,7 @@ STEP_BODIES: dict[str, type[_Body]] = {
     "expect_mount": ExpectMountStep,
     "expect_spawn_failure": ExpectSpawnFailureStep,
     "restart_hub": RestartHubStep,
+    "upgrade_chart": UpgradeChartStep,
     "restart_cluster": RestartClusterStep,
     "delete_server": DeleteServerStep,
     "delete_user": DeleteUserStep,
@@ -394,6 +460,13 @@ class Scenario(_Strict):
     applies_to: Applicability | None = Field(
         None,
         description="Matrix releases this scenario is about, e.g. {kubespawner: '>=7'}; other cells SKIP.",
+    )
+    z2jh: Z2jhInput | None = Field(
+        None,
+        description=(
+            "Zero to JupyterHub chart values: the hub gets that chart's config and releases; "
+            "`kubespawner:` / `hub_config:` then apply on top of the chart's."
+        ),
     )
     deploy_with: Releases | None = Field(
         None,

@@ -43,6 +43,7 @@ steps:
   - restart_cluster:
   - stop: {user: alice}
   - delete_server: {user: alice, server: work}
+  - upgrade_chart: {chart: "4.4.0", values: {hub: {allowNamedServers: true}}, kubespawner: under-test}
 finally:
   - delete_user: {user: alice}
 """
@@ -58,7 +59,7 @@ def test_steps_keep_their_line_numbers() -> None:
     scenario = parse_scenario(EXAMPLE, "example.yaml")
     assert [step.location.line for step in scenario.steps[:4]] == [12, 13, 14, 15]
     assert str(scenario.steps[0].location) == "example.yaml:12:5"
-    assert str(scenario.finally_[0].location) == "example.yaml:27:5"
+    assert str(scenario.finally_[0].location) == "example.yaml:28:5"
     assert scenario.source == "example.yaml"
 
 
