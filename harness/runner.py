@@ -23,6 +23,7 @@ from harness.hub.target import DeployedHub, ExistingHub, HubTarget
 from harness.reports import format_exception, safe_dirname, write_bundle
 from harness.results import ScenarioOutcome, StepRecord, StepStatus
 from harness.steps import RUNNERS, RunContext, StepContext, StepSkipped
+from harness.steps.chart import chart_settings, chart_versions, describe_chart
 from harness.steps.context import server_label
 from harness.versions import default_jupyterhub_for
 
@@ -69,14 +70,19 @@ def describe_step(step: Any) -> str:
         return f"{step.kind} {body.user}"
     if hasattr(body, "name"):
         return f"{step.kind} {body.name}"
-    if step.kind == "restart_hub" and (body.kubespawner or body.jupyterhub):
-        parts = [f"{k} {getattr(body, k)}" for k in ("kubespawner", "jupyterhub") if getattr(body, k)]
+    parts = [f"{k} {getattr(body, k)}" for k in ("kubespawner", "jupyterhub") if getattr(body, k, None)]
+    if step.kind == "upgrade_chart":
+        return f"upgrade_chart -> {body.chart}" + (f" ({', '.join(parts)})" if parts else "")
+    if step.kind == "restart_hub" and parts:
         return "restart_hub -> " + ", ".join(parts)
     return step.kind
 
 
 def initial_versions(scenario: Any, ctx: RunContext) -> HubVersions:
-    """What the hub is deployed with: the matrix row's releases, or the scenario's ``deploy_with``."""
+    """What the hub is deployed with: the matrix row's releases, the scenario's ``deploy_with``, or
+    its z2jh chart's (``z2jh.kubespawner: under-test`` swaps in the matrix row's KubeSpawner)."""
+    if scenario.z2jh is not None:
+        return chart_versions(scenario.z2jh, ctx.versions)
     start = scenario.deploy_with
     if start is None:
         return ctx.versions
@@ -87,6 +93,11 @@ def not_applicable_reason(scenario: Any, versions: HubVersions, existing_hub: bo
     """Why this matrix cell is not one the scenario is about (reported SKIP), or None."""
     if existing_hub and scenario.deploy_with is not None:
         return f"{scenario.name} starts from its own release (deploy_with): needs a hub the harness deploys"
+    if existing_hub and scenario.z2jh is not None:
+        return (
+            f"{scenario.name} configures the hub from z2jh chart {scenario.z2jh.chart} values: needs a hub "
+            "the harness deploys"
+        )
     wanted = scenario.applies_to
     if wanted is None or wanted.admits(versions.kubespawner, versions.jupyterhub):
         return None
@@ -108,13 +119,17 @@ def _make_target(scenario: Any, ctx: RunContext) -> HubTarget:
             scenario_users=tuple(u.name for u in scenario.users),
             scenario_servers=_server_names(scenario),
         )
+    kubespawner, hub_config = dict(scenario.kubespawner), dict(scenario.hub_config)
+    if scenario.z2jh is not None:
+        settings = chart_settings(scenario.z2jh, scenario)
+        kubespawner, hub_config = settings.kubespawner, settings.hub_config
     return DeployedHub(
         cluster=ctx.cluster,
         versions=initial_versions(scenario, ctx),
         kube_=kube,
         namespace_=namespace_name(scenario.name),
-        kubespawner_config=dict(scenario.kubespawner),
-        hub_config=dict(scenario.hub_config),
+        kubespawner_config=kubespawner,
+        hub_config=hub_config,
     )
 
 
@@ -262,7 +277,13 @@ def _deploy(run: _Run) -> bool:
         run.outcome.errors.append(f"deploy hub: {type(exc).__name__}: {exc}")
         return False
     ctx.run.report(f"  ✓ deploy {target.description}  ({time.monotonic() - t0:.1f}s)")
-    if ctx.scenario.deploy_with is not None:
+    if ctx.scenario.z2jh is not None:
+        spec = ctx.scenario.z2jh
+        ctx.run.report(
+            f"  ({describe_chart(spec, target.versions, chart_settings(spec, ctx.scenario))}; "
+            f"the release under test is {ctx.run.versions.kubespawner}/{ctx.run.versions.jupyterhub})"
+        )
+    elif ctx.scenario.deploy_with is not None:
         ctx.run.report(
             f"  (deployed with kubespawner {target.versions.kubespawner}, jupyterhub "
             f"{target.versions.jupyterhub} (deploy_with); the release under test is "

@@ -106,6 +106,41 @@ def harness_defaults(inp: HubConfigInput) -> dict[str, dict[str, Any]]:
     }
 
 
+#: The part of ``harness_defaults`` (and of the file's tail) the harness cannot do without: how the
+#: hub is reached (proxy API, hub URLs, base URL), how it is driven (the harness service and its admin
+#: role, an authenticator that needs nothing external), what keeps its state across restarts (DB,
+#: cookie secret, cleanup_servers off) and what a user pod must run (namespace, the cluster's image,
+#: jupyterhub-singleuser). Config derived from z2jh chart values never overrides these: a chart's
+#: ``hub.config`` (the chart's own default sets ``JupyterHub.authenticator_class: dummy``) or an admin's
+#: production values would otherwise leave a hub the harness cannot deploy or drive. Everything else
+#: the chart sets (``allow_named_servers``, ``uid``/``fs_gid``, storage) wins over the harness defaults.
+HARNESS_ESSENTIALS: dict[str, frozenset[str]] = {
+    "JupyterHub": frozenset(
+        {
+            "authenticator_class",
+            "spawner_class",
+            "cleanup_servers",
+            "hub_bind_url",
+            "hub_connect_url",
+            "hub_ip",
+            "hub_port",
+            "base_url",
+            "db_url",
+            "cookie_secret_file",
+            "services",
+            "load_roles",
+        }
+    ),
+    "ConfigurableHTTPProxy": frozenset({"should_start", "api_url", "auth_token"}),
+    "KubeSpawner": frozenset({"namespace", "image", "image_pull_policy", "cmd"}),
+}
+
+
+def is_essential(section: str, trait: str) -> bool:
+    """Whether ``Class.trait`` is one the harness keeps over chart-derived config."""
+    return trait in HARNESS_ESSENTIALS.get(section, frozenset())
+
+
 def merged_config(inp: HubConfigInput) -> dict[str, dict[str, Any]]:
     """Harness defaults, then the scenario's KubeSpawner traits, then its other sections."""
     config = harness_defaults(inp)

@@ -94,9 +94,16 @@ def _secret_env(name: str, key: str) -> dict[str, Any]:
     return {"name": name, "valueFrom": {"secretKeyRef": {"name": SECRET_NAME, "key": key}}}
 
 
+#: Pod template annotation holding the rendered config's hash: a new config rolls the hub pod.
+CONFIG_SHA_ANNOTATION = "jupyterhub-storage-conformance/config-sha"
+
+
+def config_sha(config_text: str) -> str:
+    return hashlib.sha256(config_text.encode()).hexdigest()[:16]
+
+
 def hub_deployment(images: Images, config_text: str) -> Manifest:
     """Hub Deployment (Recreate: two hubs must never share the sqlite DB)."""
-    config_sha = hashlib.sha256(config_text.encode()).hexdigest()[:16]
     container = {
         "name": "hub",
         "image": images.hub,
@@ -133,7 +140,7 @@ def hub_deployment(images: Images, config_text: str) -> Manifest:
             "template": {
                 "metadata": {
                     "labels": {**HUB_LABELS, MANAGED_BY_LABEL: MANAGED_BY_VALUE},
-                    "annotations": {"jupyterhub-storage-conformance/config-sha": config_sha},
+                    "annotations": {CONFIG_SHA_ANNOTATION: config_sha(config_text)},
                 },
                 "spec": {
                     "serviceAccountName": "hub",

@@ -10,12 +10,12 @@ from __future__ import annotations
 import abc
 import contextlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harness.clusters.base import Cluster, HubVersions, Images
 from harness.hub import deploy, manifests, slugs
-from harness.hub.config import HubConfigInput
+from harness.hub.config import HubConfigInput, merged_config, render_hub_config
 from harness.hub.driver import HubClient
 from harness.hub.k8s import Kube
 
@@ -102,8 +102,18 @@ class HubTarget(abc.ABC):
         return NameMapping(name, self.object_name(name))
 
     @abc.abstractmethod
-    def restart_hub(self, versions: HubVersions | None) -> None:
-        """Restart the hub process, switching to the hub image of ``versions`` when given."""
+    def restart_hub(
+        self,
+        versions: HubVersions | None,
+        kubespawner_config: dict[str, Any] | None = None,
+        hub_config: dict[str, Any] | None = None,
+    ) -> None:
+        """Restart the hub process once, switching to the hub image of ``versions`` and replacing the
+        scenario-level config (``kubespawner:`` / ``hub_config:``) with the given one, when given."""
+
+    def effective_config(self) -> dict[str, dict[str, Any]] | None:
+        """The config the hub runs with, harness defaults included (None: not the harness's to know)."""
+        return None
 
     @abc.abstractmethod
     def reconnect(self) -> None:
@@ -122,6 +132,8 @@ class DeployedHub(HubTarget):
     hub_config: dict[str, Any]
     _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
     _client: HubClient | None = None
+    #: What the rendered config was made from (the scenario-level config plus images and namespace).
+    _config_input: HubConfigInput | None = None
     deployment: deploy.HubDeployment | None = None
     hub_version: str = ""
     spawner_version: str = ""
@@ -139,14 +151,14 @@ class DeployedHub(HubTarget):
     def setup(self) -> None:
         self.images = self.cluster.images(self.versions)
         deploy.create_namespace(self.kube_, self.namespace_)
-        config = HubConfigInput(
+        self._config_input = HubConfigInput(
             namespace=self.namespace_,
             singleuser_image=self.images.singleuser,
             pull_policy=self.images.pull_policy,
             kubespawner=self.kubespawner_config,
             hub_config=self.hub_config,
         )
-        self.deployment = deploy.deploy_hub(self.kube_, self.namespace_, self.images, config)
+        self.deployment = deploy.deploy_hub(self.kube_, self.namespace_, self.images, self._config_input)
         deploy.wait_hub_ready(self.kube_, self.namespace_)
         self._connect()
 
@@ -182,12 +194,41 @@ class DeployedHub(HubTarget):
             image = self.images.hub if self.images else "?"
             raise RuntimeError(f"hub image {image} runs {' and '.join(wrong)}")
 
-    def restart_hub(self, versions: HubVersions | None) -> None:
+    def restart_hub(
+        self,
+        versions: HubVersions | None,
+        kubespawner_config: dict[str, Any] | None = None,
+        hub_config: dict[str, Any] | None = None,
+    ) -> None:
+        """One rollout with the new hub image and/or config.
+
+        The single-user image stays the one the hub was deployed with: an upgrade here is of the
+        hub (KubeSpawner/JupyterHub), as when an admin rebuilds the hub image.
+        """
+        if self._config_input is None or self.deployment is None:
+            raise RuntimeError("hub is not set up")
         images = self.cluster.images(versions) if versions is not None else None
-        deploy.restart_hub(self.kube_, self.namespace_, images.hub if images else None)
+        config_text: str | None = None
+        if kubespawner_config is not None or hub_config is not None:
+            if kubespawner_config is not None:
+                self.kubespawner_config = dict(kubespawner_config)
+            if hub_config is not None:
+                self.hub_config = dict(hub_config)
+            self._config_input = replace(
+                self._config_input, kubespawner=self.kubespawner_config, hub_config=self.hub_config
+            )
+            config_text = render_hub_config(self._config_input)
+            # the config in force from here on, also for the diagnostics of a restart that fails
+            self.deployment = replace(self.deployment, config_text=config_text)
+        deploy.restart_hub(
+            self.kube_, self.namespace_, images.hub if images else None, config_text=config_text
+        )
         if images is not None and versions is not None:
             self.images, self.versions = images, versions
         self._check_versions()
+
+    def effective_config(self) -> dict[str, dict[str, Any]] | None:
+        return merged_config(self._config_input) if self._config_input is not None else None
 
     def reconnect(self) -> None:
         deploy.wait_hub_ready(self.kube_, self.namespace_, timeout=300)
@@ -275,7 +316,7 @@ class ExistingHub(HubTarget):
             self._client = None
 
     def unsupported_reason(self, step_kind: str) -> str | None:
-        if step_kind in ("restart_hub", "restart_cluster"):
+        if step_kind in ("restart_hub", "upgrade_chart", "restart_cluster"):
             return f"{step_kind} needs a hub the harness deployed (running against an existing hub)"
         if step_kind in ("expect_pvc", "expect_mount") and self.namespace is None:
             return f"{step_kind} needs the existing hub's user namespace (--namespace)"
@@ -367,7 +408,12 @@ class ExistingHub(HubTarget):
         pvcs = tuple(f"{label}: {pvc_name}" for label, pvc_name in sorted(recorded.items()))
         return NameMapping(name, hub_name, reason, pvcs)
 
-    def restart_hub(self, versions: HubVersions | None) -> None:
+    def restart_hub(
+        self,
+        versions: HubVersions | None,
+        kubespawner_config: dict[str, Any] | None = None,
+        hub_config: dict[str, Any] | None = None,
+    ) -> None:
         raise RuntimeError(self.unsupported_reason("restart_hub"))
 
     def reconnect(self) -> None:

@@ -22,6 +22,7 @@ from harness.steps import (
     restart_hub,
     start,
     stop,
+    upgrade_chart,
     write_file,
 )
 from harness.steps.context import RunContext, StepContext, StepSkipped
@@ -38,6 +39,7 @@ RUNNERS: dict[str, StepRunner] = {
     "expect_mount": expect_mount.run,
     "expect_spawn_failure": expect_spawn_failure.run,
     "restart_hub": restart_hub.run,
+    "upgrade_chart": upgrade_chart.run,
     "restart_cluster": restart_cluster.run,
     "delete_server": delete_server.run,
     "delete_user": delete_user.run,
