@@ -76,8 +76,7 @@ def describe_chart(spec: ChartValues, versions: HubVersions, settings: ChartSett
         whose.append(f"{name} {have}" + (" (the chart's)" if have == pin else f" (the chart pins {pin})"))
     text = f"z2jh chart {spec.config.chart} ({spec.values_source}): " + ", ".join(whose)
     if settings.kept:
-        text += "; the harness keeps its own " + ", ".join(k.split(" = ", 1)[0] for k in settings.kept)
-        text += " over the chart's (" + "; ".join(settings.kept) + ")"
+        text += "; harness essentials kept over the chart's " + ", ".join(settings.kept)
     if spec.config.ignored:
         text += "; not storage, ignored: " + ", ".join(spec.config.ignored)
     return text

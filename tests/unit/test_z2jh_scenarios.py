@@ -230,7 +230,10 @@ def test_upgrade_chart_restarts_once_with_the_new_mapping_and_releases(tmp_path:
     assert "releases: kubespawner 6.2.0 -> 7.1.0, jupyterhub 4.1.6 -> 5.5.0" in note
     assert "pvc_name_template: 'claim-{username}{servername}' -> not set" in note
     assert "KubeSpawner.delete_pvc" not in note and "delete_pvc: not set -> False" in note
-    assert "the harness keeps its own KubeSpawner.image, JupyterHub.authenticator_class" in note
+    assert (
+        "harness essentials kept over the chart's KubeSpawner.image = 'quay.io/jupyter/base-notebook:x', "
+        "JupyterHub.authenticator_class = 'github'"
+    ) in note
     assert note.endswith("running after restart: none")
 
 
@@ -258,3 +261,11 @@ def test_restart_with_a_new_config_updates_the_configmap_and_rolls_once(
     template = patch["spec"]["template"]
     assert template["spec"]["containers"] == [{"name": "hub", "image": "hub:7"}]
     assert set(template["metadata"]["annotations"]) == {"jupyterhub-storage-conformance/config-sha"}
+
+
+def test_readme_z2jh_example_is_a_valid_scenario() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    [example] = [block.split("```", 1)[0] for block in readme.split("```yaml\n")[1:] if "\nz2jh:\n" in block]
+    scenario = parse_scenario(example, "README.md")
+    assert scenario.z2jh.config.chart == "3.3.8"
+    assert {step.kind for step in scenario.steps} >= {"upgrade_chart", "expect_file", "expect_pvc"}
