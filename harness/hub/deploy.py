@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from kubernetes.client.exceptions import ApiException
 
 from harness.clusters.base import MANAGED_BY_LABEL, MANAGED_BY_VALUE, Images
 from harness.hub import manifests
-from harness.hub.config import HubConfigInput, render_hub_config
+from harness.hub.config import CONFIG_FILE, HubConfigInput, render_hub_config
 from harness.hub.k8s import Kube, is_not_found, wait_for
 
 NAMESPACE_PREFIX = "jhsc-"
@@ -112,15 +113,35 @@ def hub_pod_uids(kube: Kube, namespace: str) -> set[str]:
     return {p["metadata"]["uid"] for p in kube.list("pod", namespace, selector_of(manifests.HUB_LABELS))}
 
 
-def restart_hub(kube: Kube, namespace: str, hub_image: str | None = None, timeout: float = 180) -> None:
-    """Replace the hub pod: with ``hub_image`` by rolling the Deployment, else by deleting the pod.
+def restart_hub(
+    kube: Kube,
+    namespace: str,
+    hub_image: str | None = None,
+    timeout: float = 180,
+    *,
+    config_text: str | None = None,
+) -> None:
+    """Replace the hub pod, in one rollout whatever changes.
 
-    Either way the Deployment (Recreate) makes a new pod that reopens the same sqlite DB on ``hub-db``.
+    With ``config_text`` the ConfigMap gets the new ``jupyterhub_config.py`` first and the pod
+    template's config checksum changes with it (as z2jh's does), so the Deployment rolls even when
+    the image stays; with ``hub_image`` the template's image changes. With neither, the pod is
+    deleted. Either way the Deployment (Recreate) makes a new pod that reopens the same sqlite DB on
+    ``hub-db``, and a new pod always mounts the ConfigMap as it is now.
     """
     old = hub_pod_uids(kube, namespace)
+    template: dict[str, Any] = {}
+    if config_text is not None:
+        kube.core.patch_namespaced_config_map(
+            manifests.CONFIGMAP_NAME, namespace, {"data": {CONFIG_FILE: config_text}}
+        )
+        template["metadata"] = {
+            "annotations": {manifests.CONFIG_SHA_ANNOTATION: manifests.config_sha(config_text)}
+        }
     if hub_image is not None:
-        patch = {"spec": {"template": {"spec": {"containers": [{"name": "hub", "image": hub_image}]}}}}
-        kube.apps.patch_namespaced_deployment("hub", namespace, patch)
+        template["spec"] = {"containers": [{"name": "hub", "image": hub_image}]}
+    if template:
+        kube.apps.patch_namespaced_deployment("hub", namespace, {"spec": {"template": template}})
     else:
         for pod in kube.list("pod", namespace, selector_of(manifests.HUB_LABELS)):
             kube.core.delete_namespaced_pod(pod["metadata"]["name"], namespace)
