@@ -216,6 +216,19 @@ def test_readme_example_is_a_valid_scenario() -> None:
     assert [error.message for error in _schema_validator().iter_errors(yaml.safe_load(example))] == []
 
 
+def test_every_readme_scenario_example_is_valid() -> None:
+    """The README shows one complete scenario per capability; each must load and match the schema."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = [part.split("```", 1)[0] for part in readme.split("```yaml\n")[1:]]
+    examples = [block for block in blocks if block.startswith(SCHEMA_HEADER)]
+    kinds: set[str] = set()
+    for example in examples:
+        scenario = parse_scenario(example, "README.md")
+        kinds |= {step.kind for step in scenario.steps}
+        assert [error.message for error in _schema_validator().iter_errors(yaml.safe_load(example))] == []
+    assert len(examples) >= 3 and {"expect_pvcs", "restart_hub", "write_file"} <= kinds
+
+
 def test_anchors_and_merge_keys_work_and_keep_locations() -> None:
     text = (
         "name: a\ndescription: d\nusers: [{name: alice}]\nsteps:\n"
