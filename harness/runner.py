@@ -19,6 +19,7 @@ from harness.clusters.base import HubVersions
 from harness.hub.deploy import namespace_name
 from harness.hub.driver import HubApiError, SpawnFailed
 from harness.hub.k8s import Kube
+from harness.hub.settings import HubSettings
 from harness.hub.target import DeployedHub, ExistingHub, HubTarget
 from harness.reports import format_exception, safe_dirname, write_bundle
 from harness.results import ScenarioOutcome, StepRecord, StepStatus
@@ -63,6 +64,8 @@ def scenario_id(scenario: Any, ctx: RunContext) -> str:
 def describe_step(step: Any) -> str:
     """``start alice/`` / ``expect_pvc claim-alice``: the step in a few words."""
     body = step.body
+    if getattr(body, "pvc", None) is not None:
+        return f"{step.kind} pvc {body.pvc}:{'/'.join(p for p in (body.sub_path, body.path) if p)}"
     if hasattr(body, "user") and hasattr(body, "server"):
         extra = f" {body.path}" if hasattr(body, "path") else ""
         return f"{step.kind} {server_label(body.user, body.server)}{extra}"
@@ -73,8 +76,12 @@ def describe_step(step: Any) -> str:
     parts = [f"{k} {getattr(body, k)}" for k in ("kubespawner", "jupyterhub") if getattr(body, k, None)]
     if step.kind == "upgrade_chart":
         return f"upgrade_chart -> {body.chart}" + (f" ({', '.join(parts)})" if parts else "")
-    if step.kind == "restart_hub" and parts:
-        return "restart_hub -> " + ", ".join(parts)
+    if step.kind == "expect_pvcs":
+        return f"{step.kind} only {', '.join(body.only) or 'none'}"
+    if step.kind == "restart_hub":
+        if body.changes_config:
+            parts.append("config change")
+        return "restart_hub -> " + ", ".join(parts) if parts else step.kind
     return step.kind
 
 
@@ -116,6 +123,8 @@ def _make_target(scenario: Any, ctx: RunContext) -> HubTarget:
             namespace_=hub_ns,
             kube_=kube,
             images_=ctx.cluster.images(ctx.versions) if hub_ns else None,
+            # not applied to that hub: what the scenario says of it (e.g. its notebook_dir)
+            config=HubSettings(dict(scenario.kubespawner), dict(scenario.hub_config)),
             scenario_users=tuple(u.name for u in scenario.users),
             scenario_servers=_server_names(scenario),
         )
@@ -128,8 +137,7 @@ def _make_target(scenario: Any, ctx: RunContext) -> HubTarget:
         versions=initial_versions(scenario, ctx),
         kube_=kube,
         namespace_=namespace_name(scenario.name),
-        kubespawner_config=kubespawner,
-        hub_config=hub_config,
+        config=HubSettings(kubespawner, hub_config),
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from harness.checks.errors import CheckFailed
@@ -66,4 +66,45 @@ def expect_pvc(kube: Kube, namespace: str, expected: Any, settle: float = 20.0) 
         if time.monotonic() > deadline:
             others = sorted(p["metadata"]["name"] for p in kube.list("pvc", namespace))
             raise CheckFailed("; ".join(problems) + f" (PVCs in {namespace}: {', '.join(others) or 'none'})")
+        time.sleep(1)
+
+
+def pvc_set_mismatches(found: Mapping[str, Mapping[str, Any]], expected: set[str]) -> list[str]:
+    """What differs between the user PVCs found (name -> PVC) and the exact set expected."""
+    missing = sorted(expected - set(found))
+    unexpected = sorted(set(found) - expected)
+    terminating = sorted(
+        name for name in expected & set(found) if (found[name].get("metadata") or {}).get("deletionTimestamp")
+    )
+    out = []
+    if missing:
+        out.append(f"missing: {', '.join(missing)}")
+    if unexpected:
+        out.append(f"unexpected: {', '.join(unexpected)}")
+    if terminating:
+        out.append(f"terminating: {', '.join(terminating)}")
+    return out
+
+
+def expect_pvcs(
+    kube: Kube,
+    namespace: str,
+    expected: set[str],
+    counts: Callable[[dict[str, Any]], bool],
+    settle: float = 20.0,
+) -> list[str]:
+    """Check that the PVCs ``counts`` admits are exactly ``expected``, re-reading for ``settle`` seconds
+    (creation and deletion are asynchronous). Returns the names found; raises CheckFailed."""
+    deadline = time.monotonic() + settle
+    while True:
+        found = {p["metadata"]["name"]: p for p in kube.list("pvc", namespace) if counts(p)}
+        problems = pvc_set_mismatches(found, expected)
+        if not problems:
+            return sorted(found)
+        if time.monotonic() > deadline:
+            raise CheckFailed(
+                f"user PVCs in {namespace} are not the expected set: {'; '.join(problems)} "
+                f"(found: {', '.join(sorted(found)) or 'none'}; "
+                f"expected: {', '.join(sorted(expected)) or 'none'})"
+            )
         time.sleep(1)

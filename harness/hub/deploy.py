@@ -121,22 +121,26 @@ def restart_hub(
     *,
     config_text: str | None = None,
 ) -> None:
-    """Replace the hub pod: with ``hub_image`` and/or ``config_text`` by rolling the Deployment (one
-    rollout for both, as one ``helm upgrade`` does), else by deleting the pod.
+    """Replace the hub pod, in one rollout whatever changes.
 
-    Either way the Deployment (Recreate) makes a new pod that reopens the same sqlite DB on ``hub-db``.
+    With ``config_text`` the ConfigMap gets the new ``jupyterhub_config.py`` first and the pod
+    template's config checksum changes with it (as z2jh's does), so the Deployment rolls even when
+    the image stays; with ``hub_image`` the template's image changes. With neither, the pod is
+    deleted. Either way the Deployment (Recreate) makes a new pod that reopens the same sqlite DB on
+    ``hub-db``, and a new pod always mounts the ConfigMap as it is now.
     """
     old = hub_pod_uids(kube, namespace)
+    template: dict[str, Any] = {}
     if config_text is not None:
-        data = {"data": {CONFIG_FILE: config_text}}
-        kube.core.patch_namespaced_config_map(manifests.CONFIGMAP_NAME, namespace, data)
-    if hub_image is not None or config_text is not None:
-        template: dict[str, Any] = {}
-        if config_text is not None:
-            sha = manifests.config_sha(config_text)
-            template["metadata"] = {"annotations": {manifests.CONFIG_SHA_ANNOTATION: sha}}
-        if hub_image is not None:
-            template["spec"] = {"containers": [{"name": "hub", "image": hub_image}]}
+        kube.core.patch_namespaced_config_map(
+            manifests.CONFIGMAP_NAME, namespace, {"data": {CONFIG_FILE: config_text}}
+        )
+        template["metadata"] = {
+            "annotations": {manifests.CONFIG_SHA_ANNOTATION: manifests.config_sha(config_text)}
+        }
+    if hub_image is not None:
+        template["spec"] = {"containers": [{"name": "hub", "image": hub_image}]}
+    if template:
         kube.apps.patch_namespaced_deployment("hub", namespace, {"spec": {"template": template}})
     else:
         for pod in kube.list("pod", namespace, selector_of(manifests.HUB_LABELS)):

@@ -24,6 +24,24 @@ PROXY_PUBLIC_PORT = 80
 PROXY_API_PORT = 8001
 
 Manifest = dict[str, Any]
+#: On the hub pod template: a config change changes the template, so the Deployment rolls.
+CONFIG_SHA_ANNOTATION = "jupyterhub-storage-conformance/config-sha"
+
+
+def config_sha(config_text: str) -> str:
+    return hashlib.sha256(config_text.encode()).hexdigest()[:16]
+
+
+def is_hub_infrastructure(obj: dict[str, Any]) -> bool:
+    """Whether the harness made ``obj`` for the hub itself (the hub's DB claim, its Deployment...).
+
+    State checks leave these out: they are not user storage. Objects a scenario step creates (a
+    pre-provisioned claim) carry the managed-by label too, for cleanup, but not the hub's labels.
+    """
+    labels = (obj.get("metadata") or {}).get("labels") or {}
+    return labels.get(MANAGED_BY_LABEL) == MANAGED_BY_VALUE and all(
+        labels.get(k) == v for k, v in HUB_LABELS.items()
+    )
 
 
 def _meta(name: str, labels: dict[str, str] | None = None) -> dict[str, Any]:
@@ -92,14 +110,6 @@ def hub_db_pvc() -> Manifest:
 
 def _secret_env(name: str, key: str) -> dict[str, Any]:
     return {"name": name, "valueFrom": {"secretKeyRef": {"name": SECRET_NAME, "key": key}}}
-
-
-#: Pod template annotation holding the rendered config's hash: a new config rolls the hub pod.
-CONFIG_SHA_ANNOTATION = "jupyterhub-storage-conformance/config-sha"
-
-
-def config_sha(config_text: str) -> str:
-    return hashlib.sha256(config_text.encode()).hexdigest()[:16]
 
 
 def hub_deployment(images: Images, config_text: str) -> Manifest:

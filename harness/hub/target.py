@@ -18,9 +18,13 @@ from harness.hub import deploy, manifests, slugs
 from harness.hub.config import HubConfigInput, merged_config, render_hub_config
 from harness.hub.driver import HubClient
 from harness.hub.k8s import Kube
+from harness.hub.settings import ConfigChange, HubSettings, TraitDiff, diff
 
 #: Users an existing hub may be driven with all start with this; the harness touches no others.
 EXISTING_HUB_USER_PREFIX = "jhsc-"
+
+#: KubeSpawner's annotation (raw user name) and label (its slug) on the pods and PVCs it makes.
+USERNAME_KEY = "hub.jupyter.org/username"
 
 #: Name characters: a user name or slug only matches where it is not part of a longer word.
 _BEFORE, _AFTER = r"(?<![A-Za-z0-9_])", r"(?![A-Za-z0-9_])"
@@ -70,6 +74,10 @@ class HubTarget(abc.ABC):
     #: The releases in force: what the harness deployed (``restart_hub`` changes it) or what an
     #: existing hub reports it runs. Version gates of steps follow these, and nothing else keeps a copy.
     versions: HubVersions
+    #: The scenario-level config in force (``restart_hub`` config changes update it), next to the
+    #: versions for the same reason: checks that depend on config (``notebook_dir``, ``working_dir``,
+    #: the server's uid) read it here, never the scenario's initial ``kubespawner:``.
+    config: HubSettings = HubSettings()
     #: Namespace of the users' pods and PVCs (None: unknown, cluster checks are skipped).
     namespace: str | None = None
     kube: Kube | None = None
@@ -101,15 +109,16 @@ class HubTarget(abc.ABC):
         """``object_name`` plus how it was derived, using what the hub reports now."""
         return NameMapping(name, self.object_name(name))
 
+    def is_run_object(self, obj: dict[str, Any]) -> bool:
+        """Whether a user object (a PVC) belongs to this run, so state checks may count and touch it."""
+        return True
+
     @abc.abstractmethod
     def restart_hub(
-        self,
-        versions: HubVersions | None,
-        kubespawner_config: dict[str, Any] | None = None,
-        hub_config: dict[str, Any] | None = None,
-    ) -> None:
-        """Restart the hub process once, switching to the hub image of ``versions`` and replacing the
-        scenario-level config (``kubespawner:`` / ``hub_config:``) with the given one, when given."""
+        self, versions: HubVersions | None, change: ConfigChange | None = None
+    ) -> list[TraitDiff]:
+        """Restart the hub once: with the hub image of ``versions`` and/or ``change`` applied to
+        ``config`` when given. Returns the effective before/after of every trait ``change`` names."""
 
     def effective_config(self) -> dict[str, dict[str, Any]] | None:
         """The config the hub runs with, harness defaults included (None: not the harness's to know)."""
@@ -128,11 +137,11 @@ class DeployedHub(HubTarget):
     versions: HubVersions
     kube_: Kube
     namespace_: str
-    kubespawner_config: dict[str, Any]
-    hub_config: dict[str, Any]
+    #: The scenario's config at deploy time; ``restart_hub`` replaces it with the config in force.
+    config: HubSettings = field(default_factory=HubSettings)
     _stack: contextlib.ExitStack = field(default_factory=contextlib.ExitStack)
     _client: HubClient | None = None
-    #: What the rendered config was made from (the scenario-level config plus images and namespace).
+    #: What the rendered config was made from (``config`` plus images and namespace).
     _config_input: HubConfigInput | None = None
     deployment: deploy.HubDeployment | None = None
     hub_version: str = ""
@@ -155,8 +164,8 @@ class DeployedHub(HubTarget):
             namespace=self.namespace_,
             singleuser_image=self.images.singleuser,
             pull_policy=self.images.pull_policy,
-            kubespawner=self.kubespawner_config,
-            hub_config=self.hub_config,
+            kubespawner=self.config.kubespawner,
+            hub_config=self.config.hub_config,
         )
         self.deployment = deploy.deploy_hub(self.kube_, self.namespace_, self.images, self._config_input)
         deploy.wait_hub_ready(self.kube_, self.namespace_)
@@ -195,30 +204,26 @@ class DeployedHub(HubTarget):
             raise RuntimeError(f"hub image {image} runs {' and '.join(wrong)}")
 
     def restart_hub(
-        self,
-        versions: HubVersions | None,
-        kubespawner_config: dict[str, Any] | None = None,
-        hub_config: dict[str, Any] | None = None,
-    ) -> None:
-        """One rollout with the new hub image and/or config.
+        self, versions: HubVersions | None, change: ConfigChange | None = None
+    ) -> list[TraitDiff]:
+        """One restart: new ConfigMap + image in one rollout of the hub Deployment.
 
-        The single-user image stays the one the hub was deployed with: an upgrade here is of the
-        hub (KubeSpawner/JupyterHub), as when an admin rebuilds the hub image.
+        The single-user image stays what the hub was deployed with: an upgrade here is of the hub
+        (KubeSpawner/JupyterHub), as when an admin rebuilds the hub image.
         """
         if self._config_input is None or self.deployment is None:
             raise RuntimeError("hub is not set up")
         images = self.cluster.images(versions) if versions is not None else None
         config_text: str | None = None
-        if kubespawner_config is not None or hub_config is not None:
-            if kubespawner_config is not None:
-                self.kubespawner_config = dict(kubespawner_config)
-            if hub_config is not None:
-                self.hub_config = dict(hub_config)
-            self._config_input = replace(
-                self._config_input, kubespawner=self.kubespawner_config, hub_config=self.hub_config
-            )
-            config_text = render_hub_config(self._config_input)
+        diffs: list[TraitDiff] = []
+        if change:
+            before = self._config_input
+            settings = self.config.changed(change)
+            after = replace(before, kubespawner=settings.kubespawner, hub_config=settings.hub_config)
+            diffs = diff(merged_config(before), merged_config(after), change)
+            config_text = render_hub_config(after)
             # the config in force from here on, also for the diagnostics of a restart that fails
+            self._config_input, self.config = after, settings
             self.deployment = replace(self.deployment, config_text=config_text)
         deploy.restart_hub(
             self.kube_, self.namespace_, images.hub if images else None, config_text=config_text
@@ -226,6 +231,7 @@ class DeployedHub(HubTarget):
         if images is not None and versions is not None:
             self.images, self.versions = images, versions
         self._check_versions()
+        return diffs
 
     def effective_config(self) -> dict[str, dict[str, Any]] | None:
         return merged_config(self._config_input) if self._config_input is not None else None
@@ -258,6 +264,8 @@ class ExistingHub(HubTarget):
     scenario_users: tuple[str, ...] = ()
     #: Server names the scenario uses ("" is the default server): they are part of some object names.
     scenario_servers: tuple[str, ...] = ("",)
+    #: What the scenario says of the hub's config (not applied to it: the hub has its own).
+    config: HubSettings = field(default_factory=HubSettings)
     #: KubeSpawner slug scheme of the hub, and why the harness believes so (set by ``setup``).
     slug_scheme: str = "safe"
     slug_evidence: str = "assumed: KubeSpawner 7's default"
@@ -318,7 +326,7 @@ class ExistingHub(HubTarget):
     def unsupported_reason(self, step_kind: str) -> str | None:
         if step_kind in ("restart_hub", "upgrade_chart", "restart_cluster"):
             return f"{step_kind} needs a hub the harness deployed (running against an existing hub)"
-        if step_kind in ("expect_pvc", "expect_mount") and self.namespace is None:
+        if step_kind in ("expect_pvc", "expect_pvcs", "expect_mount") and self.namespace is None:
             return f"{step_kind} needs the existing hub's user namespace (--namespace)"
         return None
 
@@ -328,6 +336,21 @@ class ExistingHub(HubTarget):
     def in_diagnostics(self, user: str | None) -> bool:
         """Only the run's own users: other people's servers, logs and PVCs stay out of CI artifacts."""
         return user is None or user.startswith(EXISTING_HUB_USER_PREFIX)
+
+    def is_run_object(self, obj: dict[str, Any]) -> bool:
+        """Only the run's users' objects, by KubeSpawner's username annotation (raw name, every
+        release) or, failing that, its username label (the name's slug under either scheme)."""
+        meta = obj.get("metadata") or {}
+        hub_users = [self.user_name(u) for u in self.scenario_users]
+        annotated = (meta.get("annotations") or {}).get(USERNAME_KEY)
+        if annotated is not None:
+            return annotated in hub_users
+        label = (meta.get("labels") or {}).get(USERNAME_KEY)
+        return label is not None and any(
+            label == slugs.template_values(user, "", scheme)["username"]
+            for user in hub_users
+            for scheme in slugs.SCHEMES
+        )
 
     def _replacements(self, scheme: str) -> dict[str, str]:
         """Scenario name piece -> hub name piece, for every user/server pair of the scenario.
@@ -409,11 +432,8 @@ class ExistingHub(HubTarget):
         return NameMapping(name, hub_name, reason, pvcs)
 
     def restart_hub(
-        self,
-        versions: HubVersions | None,
-        kubespawner_config: dict[str, Any] | None = None,
-        hub_config: dict[str, Any] | None = None,
-    ) -> None:
+        self, versions: HubVersions | None, change: ConfigChange | None = None
+    ) -> list[TraitDiff]:
         raise RuntimeError(self.unsupported_reason("restart_hub"))
 
     def reconnect(self) -> None:

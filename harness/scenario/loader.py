@@ -33,7 +33,6 @@ from harness.scenario.models import (
     KnownIssue,
     Releases,
     Scenario,
-    ServerRef,
     Step,
     User,
     Z2jhInput,
@@ -160,58 +159,91 @@ def _one_pydantic_problem(doc: _MarkedDocument, details: ErrorDetails) -> None:
 
 # ------------------------------------------------------------------------------ semantic checks
 def _check_config(doc: _MarkedDocument) -> None:
-    """Config names must be known and values plain data, since they end up in jupyterhub_config.py."""
+    """Config names must be known and values plain data, since they end up in jupyterhub_config.py.
+
+    The scenario's own ``kubespawner:`` / ``hub_config:`` and every ``restart_hub`` config change get
+    the same checks, so a typo in a change made halfway through fails at collection too.
+    """
     data = doc.data if isinstance(doc.data, dict) else {}
-    for section in ("kubespawner", "hub_config"):
-        if isinstance(data.get(section), dict):
-            _check_plain(doc, (section,), data[section])
-    traits = data.get("kubespawner")
-    if isinstance(traits, dict):
-        for name in traits:
-            _check_trait_name(doc, str(name))
-    hub_config = data.get("hub_config")
-    if isinstance(hub_config, dict):
-        for name in hub_config:
-            text = str(name)
-            path: Path_ = ("hub_config", name)
-            if text.startswith("KubeSpawner."):
+    _check_traits(doc, ("kubespawner",), data.get("kubespawner"))
+    _check_hub_config(doc, ("hub_config",), data.get("hub_config"))
+    for path, body in _raw_bodies(data, "restart_hub"):
+        _check_traits(doc, (*path, "kubespawner_set"), body.get("kubespawner_set"))
+        _check_hub_config(doc, (*path, "hub_config_set"), body.get("hub_config_set"))
+        unset = body.get("kubespawner_unset")
+        if isinstance(unset, list):
+            for index, name in enumerate(unset):
+                if isinstance(name, str):
+                    _check_trait_name(doc, (*path, "kubespawner_unset", index), name, key=False)
+            both = [n for n in unset if isinstance(n, str) and n in (body.get("kubespawner_set") or {})]
+            for name in both:
                 doc.problem(
-                    path,
-                    f"{text!r} belongs under 'kubespawner:' as {text[12:]!r}",
-                    key=True,
-                    shown=("hub_config",),
-                )
-            elif not _HUB_CONFIG_KEY.match(text):
-                doc.problem(
-                    path,
-                    f"invalid key {text!r}; expected 'Class.trait' such as 'JupyterHub.allow_named_servers'",
-                    key=True,
-                    shown=("hub_config",),
+                    (*path, "kubespawner_unset", unset.index(name)),
+                    f"trait {name!r} is both set and unset in one restart; keep one of them",
                 )
 
 
-def _check_plain(doc: _MarkedDocument, path: Path_, value: Any) -> None:
+def _raw_bodies(data: dict[Any, Any], kind: str) -> Iterator[tuple[Path_, dict[Any, Any]]]:
+    """``(path of the body, body)`` of every ``kind`` step item in the raw data."""
+    for list_name in _STEP_LISTS:
+        items = data.get(list_name)
+        if not isinstance(items, list):
+            continue
+        for index, item in enumerate(items):
+            if isinstance(item, dict) and isinstance(item.get(kind), dict):
+                yield (list_name, index, kind), item[kind]
+
+
+def _check_traits(doc: _MarkedDocument, path: Path_, traits: Any) -> None:
+    if not isinstance(traits, dict):
+        return
+    _check_plain(doc, path, traits)
+    for name in traits:
+        _check_trait_name(doc, (*path, name), str(name))
+
+
+def _check_hub_config(doc: _MarkedDocument, path: Path_, hub_config: Any) -> None:
+    if not isinstance(hub_config, dict):
+        return
+    _check_plain(doc, path, hub_config)
+    for name in hub_config:
+        text = str(name)
+        if text.startswith("KubeSpawner."):
+            where = "'kubespawner:'" if path == ("hub_config",) else "'kubespawner_set:'"
+            doc.problem(
+                (*path, name), f"{text!r} belongs under {where} as {text[12:]!r}", key=True, shown=path
+            )
+        elif not _HUB_CONFIG_KEY.match(text):
+            doc.problem(
+                (*path, name),
+                f"invalid key {text!r}; expected 'Class.trait' such as 'JupyterHub.allow_named_servers'",
+                key=True,
+                shown=path,
+            )
+
+
+def _check_plain(doc: _MarkedDocument, path: Path_, value: Any, depth: int = 0) -> None:
     """Flag values YAML typed as something other than JSON-like data (dates, binary, sets)."""
     if isinstance(value, dict):
         for key, item in value.items():
-            if not isinstance(key, str) and len(path) > 1:
+            if not isinstance(key, str) and depth > 0:
                 doc.problem(
                     (*path, key), f"mapping keys must be strings, got {_describe(key)}", key=True, shown=path
                 )
-            _check_plain(doc, (*path, key), item)
+            _check_plain(doc, (*path, key), item, depth + 1)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            _check_plain(doc, (*path, index), item)
+            _check_plain(doc, (*path, index), item, depth + 1)
     elif not isinstance(value, (str, int, float, bool, type(None))):
         doc.problem(
             path, f"YAML read this as a {type(value).__name__} ({value}); quote it to make it a string"
         )
 
 
-def _check_trait_name(doc: _MarkedDocument, name: str) -> None:
+def _check_trait_name(doc: _MarkedDocument, path: Path_, name: str, *, key: bool = True) -> None:
+    """A KubeSpawner trait name at ``path`` (a mapping key, or a list item with ``key=False``)."""
     if name in KUBESPAWNER_TRAITS:
         return
-    path: Path_ = ("kubespawner", name)
     if name.startswith(("KubeSpawner.", "c.KubeSpawner.")):
         bare = name.split("KubeSpawner.", 1)[1]
         message = f"write the bare trait name {bare!r}, not {name!r}"
@@ -220,7 +252,7 @@ def _check_trait_name(doc: _MarkedDocument, name: str) -> None:
             f"unknown KubeSpawner trait {name!r}{did_you_mean(name, KUBESPAWNER_TRAITS)}; allowed: the "
             "configurable KubeSpawner traits (harness/scenario/kubespawner_traits.py)"
         )
-    doc.problem(path, message, key=True, shown=("kubespawner",))
+    doc.problem(path, message, key=key, shown=path[:-1] if key else path)
 
 
 def _iter_steps(scenario: Scenario) -> Iterator[tuple[Path_, Step]]:
@@ -247,12 +279,13 @@ def _check_references(doc: _MarkedDocument, scenario: Scenario) -> None:
                 f"unknown user {user_name!r}{did_you_mean(user_name, users)}; declared users: {declared}",
             )
             continue
-        if isinstance(body, ServerRef) and body.server and body.server not in users[user_name].named_servers:
+        server = getattr(body, "server", "")
+        if server and server not in users[user_name].named_servers:
             servers = ", ".join(repr(name) for name in ["", *users[user_name].named_servers])
             doc.problem(
                 (*path, item.kind, "server"),
-                f"unknown server {body.server!r} of user {user_name!r}"
-                f"{did_you_mean(body.server, users[user_name].named_servers)}; declared: {servers} "
+                f"unknown server {server!r} of user {user_name!r}"
+                f"{did_you_mean(server, users[user_name].named_servers)}; declared: {servers} "
                 "(add it to the user's named_servers)",
             )
 

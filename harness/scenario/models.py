@@ -17,6 +17,7 @@ versions the hub runs at that point of the scenario (``restart_hub`` may change 
 
 from __future__ import annotations
 
+import posixpath
 import re
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, Union
 
@@ -98,17 +99,57 @@ class DeleteUserStep(_Body):
     user: str
 
 
-class WriteFileStep(ServerRef):
-    """Write a text file through the running server's contents API."""
+class _FileRef(_Body):
+    """A file either of a server (``user``/``server``: through its contents API) or of a claim (``pvc``).
 
-    path: str = Field(description="Path relative to the server's root directory.")
+    ``pvc`` reaches a PersistentVolumeClaim's contents through a short-lived pod while no server has
+    to run: that shows where the data really is after an upgrade or a config change went wrong.
+    """
+
+    user: str | None = Field(None, description="JupyterHub user name (declared under `users:`); or `pvc`.")
+    server: str = Field("", description='Named server, or "" for the default server (with `user`).')
+    pvc: str | None = Field(
+        None, description="PVC name: the file on this claim, read/written by a pod; instead of `user`."
+    )
+    sub_path: str | None = Field(
+        None, description="With `pvc`: the directory inside the claim that `path` is relative to."
+    )
+
+    @model_validator(mode="after")
+    def _user_xor_pvc(self) -> _FileRef:
+        if self.user is not None and self.pvc is not None:
+            raise ValueError(
+                "give either 'user' (a server's file, through its contents API) or 'pvc' (a claim's "
+                "file, through a pod), not both"
+            )
+        if self.user is None and self.pvc is None:
+            raise ValueError("missing 'user' (a server's file) or 'pvc' (a claim's file); give one of them")
+        if self.pvc is not None and "server" in self.model_fields_set:
+            raise ValueError(
+                "'server' names a user's server; with 'pvc' there is none (drop it or use 'user')"
+            )
+        if self.user is not None and self.sub_path is not None:
+            raise ValueError("'sub_path' goes with 'pvc'; a server's path is relative to its root directory")
+        if self.pvc is not None:
+            inside = posixpath.normpath(posixpath.join(self.sub_path or "", getattr(self, "path", "")))
+            if posixpath.isabs(inside) or inside == ".." or inside.startswith("../") or inside == ".":
+                raise ValueError(
+                    f"with 'pvc', sub_path/path must name a file inside the claim, got {inside!r}"
+                )
+        return self
+
+
+class WriteFileStep(_FileRef):
+    """Write a text file through the running server's contents API, or straight onto a PVC."""
+
+    path: str = Field(description="Path relative to the server's root directory (or the claim's sub_path).")
     content: str
 
 
-class ExpectFileStep(ServerRef):
-    """Read a file through the running server's contents API and compare it."""
+class ExpectFileStep(_FileRef):
+    """Read a file through the running server's contents API (or from a PVC) and compare it."""
 
-    path: str = Field(description="Path relative to the server's root directory.")
+    path: str = Field(description="Path relative to the server's root directory (or the claim's sub_path).")
     exists: bool = True
     content: str | None = Field(None, description="Exact expected text; omitted: not checked.")
 
@@ -124,6 +165,14 @@ class ExpectPvcStep(_Body):
     storage_class: str | None = Field(None, description="spec.storageClassName.")
     access_modes: list[str] | None = Field(None, description="spec.accessModes, e.g. [ReadWriteOnce].")
     phase: Literal["Pending", "Bound", "Lost"] | None = None
+
+
+class ExpectPvcsStep(_Body):
+    """Check the exact set of user PVCs in the hub's namespace: orphans and surprise claims fail it."""
+
+    only: list[str] = Field(
+        description="Every user PVC that must exist, and no other (the harness's own claims aside)."
+    )
 
 
 class ExpectMountStep(ServerRef):
@@ -155,7 +204,11 @@ def _exact_version(value: str | None) -> str | None:
 
 
 class RestartHubStep(_Body):
-    """Restart the hub, optionally switching the KubeSpawner / JupyterHub release (an upgrade)."""
+    """Restart the hub, optionally switching the KubeSpawner / JupyterHub release and changing config.
+
+    The config changes apply on top of the config in force (the scenario's, plus earlier restarts'),
+    and the hub restarts once with both the new config and the new release.
+    """
 
     kubespawner: str | None = Field(
         None,
@@ -167,8 +220,22 @@ class RestartHubStep(_Body):
     jupyterhub: str | None = Field(
         None, description=f"Exact JupyterHub version to restart with, or {UNDER_TEST!r}."
     )
+    kubespawner_set: dict[str, Any] = Field(
+        default_factory=dict, description="KubeSpawner traits to set from now on: trait name -> value."
+    )
+    kubespawner_unset: list[str] = Field(
+        default_factory=list,
+        description="KubeSpawner traits to drop (the harness's or KubeSpawner's default applies again).",
+    )
+    hub_config_set: dict[str, Any] = Field(
+        default_factory=dict, description="Other config to set from now on: 'Class.trait' -> value."
+    )
 
     _versions = field_validator("kubespawner", "jupyterhub")(_exact_version)
+
+    @property
+    def changes_config(self) -> bool:
+        return bool(self.kubespawner_set or self.kubespawner_unset or self.hub_config_set)
 
 
 class ChartValues(_Strict):
@@ -251,6 +318,7 @@ STEP_BODIES: dict[str, type[_Body]] = {
     "write_file": WriteFileStep,
     "expect_file": ExpectFileStep,
     "expect_pvc": ExpectPvcStep,
+    "expect_pvcs": ExpectPvcsStep,
     "expect_mount": ExpectMountStep,
     "expect_spawn_failure": ExpectSpawnFailureStep,
     "restart_hub": RestartHubStep,

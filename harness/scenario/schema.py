@@ -41,8 +41,14 @@ def scenario_schema() -> dict[str, Any]:
     schema = Scenario.model_json_schema(by_alias=True)
     properties = schema["properties"]
     # Editors complete trait names and flag typos; values stay free-form as in jupyterhub_config.py.
-    properties["kubespawner"]["propertyNames"] = {"enum": sorted(KUBESPAWNER_TRAITS)}
-    properties["hub_config"]["propertyNames"] = {"pattern": r"^[A-Za-z_]\w*\.[A-Za-z_]\w*$"}
+    traits = {"enum": sorted(KUBESPAWNER_TRAITS)}
+    hub_key = {"pattern": r"^[A-Za-z_]\w*\.[A-Za-z_]\w*$"}
+    properties["kubespawner"]["propertyNames"] = traits
+    properties["hub_config"]["propertyNames"] = hub_key
+    restart = schema["$defs"][STEP_BODIES["restart_hub"].__name__]["properties"]
+    restart["kubespawner_set"]["propertyNames"] = traits
+    restart["kubespawner_unset"]["items"] = {"type": "string", **traits}
+    restart["hub_config_set"]["propertyNames"] = hub_key
     # `- restart_cluster:` (a null body) is what the loader accepts for steps without required fields.
     for kind, body in STEP_BODIES.items():
         if not any(field.is_required() for field in body.model_fields.values()):

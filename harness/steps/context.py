@@ -1,7 +1,8 @@
 """What every step module gets: the scenario, the run's options and cluster, and the hub target.
 
 One object, so a step module's interface stays one function (``run(item, ctx) -> note``) and the
-versions in force live in one place: the target's ``versions`` (``restart_hub`` changes them there).
+versions and config in force live in one place: the target's ``versions`` and ``config``
+(``restart_hub`` changes them there).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from harness.clusters.base import Cluster, HubVersions
 from harness.hub.driver import HubClient
 from harness.hub.k8s import Kube
+from harness.hub.settings import HubSettings
 from harness.hub.target import HubTarget
 from harness.options import HarnessOptions
 from harness.results import ScenarioOutcome
@@ -51,6 +53,11 @@ class StepContext:
     def versions(self) -> HubVersions:
         """The releases the hub runs now: version gates are evaluated against these."""
         return self.target.versions
+
+    @property
+    def config(self) -> HubSettings:
+        """The scenario-level config in force now (``restart_hub`` may have changed it)."""
+        return self.target.config
 
     def user(self, body: Any) -> str:
         """The hub's name for the step's user (an existing hub maps it to the ``jhsc-`` prefix)."""

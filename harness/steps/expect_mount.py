@@ -18,7 +18,7 @@ def run(item: Any, ctx: StepContext) -> str:
         update["claim"] = claim.hub
     try:
         mount.expect_mount(
-            kube, ns, ctx.hub, body.model_copy(update=update), ctx.scenario.kubespawner.get("working_dir")
+            kube, ns, ctx.hub, body.model_copy(update=update), ctx.config.kubespawner.get("working_dir")
         )
     except CheckFailed as exc:
         raise CheckFailed(f"{exc}{claim.failure_note() if claim else ''}") from exc

@@ -1,10 +1,15 @@
-"""``restart_hub``: restart the hub process, optionally switching KubeSpawner/JupyterHub (an upgrade)."""
+"""``restart_hub``: restart the hub process, optionally switching KubeSpawner/JupyterHub (an upgrade)
+and changing its config on top of the config in force (``kubespawner_set``/``_unset``, ``hub_config_set``).
+
+The note leads with the config diff that took effect, each trait with its value before and after.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from harness.clusters.base import HubVersions
+from harness.hub.settings import ConfigChange, describe
 from harness.scenario.models import UNDER_TEST
 from harness.steps.context import StepContext
 from harness.versions import default_jupyterhub_for
@@ -31,5 +36,6 @@ def target_versions(body: Any, now: HubVersions, under_test: HubVersions) -> Hub
 
 
 def run(item: Any, ctx: StepContext) -> str:
-    ctx.target.restart_hub(target_versions(item.body, ctx.versions, ctx.run.versions))
-    return ctx.running_servers()
+    change = ConfigChange.of(item.body)
+    diffs = ctx.target.restart_hub(target_versions(item.body, ctx.versions, ctx.run.versions), change or None)
+    return "; ".join(part for part in (describe(diffs), ctx.running_servers()) if part)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness.hub.config_diff import diff_configs
+from harness.hub.settings import ConfigChange, HubSettings
 from harness.steps.chart import chart_settings, chart_versions, describe_chart
 from harness.steps.context import StepContext
 
@@ -23,8 +24,7 @@ def run(item: Any, ctx: StepContext) -> str:
     settings = chart_settings(body, ctx.scenario)
     ctx.target.restart_hub(
         versions if versions != before_versions else None,
-        kubespawner_config=settings.kubespawner,
-        hub_config=settings.hub_config,
+        ConfigChange(replace=HubSettings(settings.kubespawner, settings.hub_config)),
     )
     changes = diff_configs(before, ctx.target.effective_config() or {})
     released = [

@@ -29,6 +29,7 @@ from harness.clusters.embedded.images import ImageMap
 from harness.hub import deploy, manifests
 from harness.hub.driver import HubClient
 from harness.hub.k8s import Kube
+from harness.hub.settings import HubSettings
 from harness.hub.target import DeployedHub
 from harness.options import HarnessOptions
 
@@ -67,8 +68,7 @@ def run(n_respawns: int) -> dict[str, Any]:
             versions=options.versions,
             kube_=kube,
             namespace_=deploy.namespace_name("bench-spawn"),
-            kubespawner_config=KUBESPAWNER_CONFIG,
-            hub_config={},
+            config=HubSettings(kubespawner=KUBESPAWNER_CONFIG),
         )
         try:
             deploy_s = timed(target.setup)

@@ -27,6 +27,7 @@ from harness.hub import manifests
 from harness.hub.deploy import namespace_name
 from harness.hub.driver import HubClient
 from harness.hub.k8s import Kube
+from harness.hub.settings import HubSettings
 from harness.hub.target import DeployedHub
 from harness.options import HarnessOptions
 from harness.scenario.schema import SCHEMA_HEADER
@@ -89,8 +90,7 @@ def staging(cluster: Cluster, options: HarnessOptions) -> Iterator[DeployedHub]:
         versions=options.versions,
         kube_=Kube.from_kubeconfig(cluster.kubeconfig, cluster.context),
         namespace_=namespace_name("staging"),
-        kubespawner_config=STAGING_KUBESPAWNER,
-        hub_config={},
+        config=HubSettings(kubespawner=STAGING_KUBESPAWNER),
     )
     try:
         hub.setup()

@@ -10,6 +10,7 @@ import pytest
 from harness import runner
 from harness.checks.errors import CheckFailed
 from harness.clusters.base import HubVersions, Images
+from harness.hub.settings import ConfigChange, HubSettings, TraitDiff, diff
 from harness.hub.target import HubTarget
 from harness.options import HarnessOptions
 from harness.results import Verdict
@@ -78,14 +79,30 @@ class FakeTarget(HubTarget):
         self.torn_down = True
         self._hub.log.append(f"teardown keep={keep}")
 
-    def restart_hub(self, versions: HubVersions | None) -> None:
+    def restart_hub(
+        self, versions: HubVersions | None, change: ConfigChange | None = None
+    ) -> list[TraitDiff]:
         self.restarted_with = versions
+        diffs: list[TraitDiff] = []
+        if change:
+            new = self.config.changed(change)
+            diffs = diff(_effective(self.config), _effective(new), change)
+            self.config = new
         if versions is not None:
             self.versions = versions
         self._hub.log.append(f"restart_hub {versions.kubespawner if versions else None}")
+        return diffs
 
     def reconnect(self) -> None:
         self._hub.log.append("reconnect")
+
+
+def _effective(config: HubSettings) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {"KubeSpawner": dict(config.kubespawner)}
+    for dotted, value in config.hub_config.items():
+        section, _, trait = dotted.partition(".")
+        out.setdefault(section, {})[trait] = value
+    return out
 
 
 class FakeCluster:
@@ -191,17 +208,24 @@ finally:
 
 
 def _run_text(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, hub: FakeHub, text: str
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    hub: FakeHub,
+    text: str,
+    ks: str = "7.1.0",
+    target: FakeTarget | None = None,
 ) -> tuple[runner.RunContext, list[str]]:
-    target = FakeTarget(hub)
+    target = target or FakeTarget(hub)
     monkeypatch.setattr(runner, "_make_target", lambda scenario, ctx: target)
     lines: list[str] = []
-    options = HarnessOptions(reports_dir=tmp_path, kubespawner_version="7.1.0")
+    options = HarnessOptions(reports_dir=tmp_path, kubespawner_version=ks)
     target.versions = options.versions
     ctx = runner.RunContext(
         cluster=FakeCluster(), versions=options.versions, options=options, report=lines.append
     )  # type: ignore[arg-type]
-    runner.run_scenario(parse_scenario(text, "verdicts.yaml"), ctx)
+    scenario = parse_scenario(text, "verdicts.yaml")
+    target.config = HubSettings(dict(scenario.kubespawner), dict(scenario.hub_config))  # as _make_target
+    runner.run_scenario(scenario, ctx)
     return ctx, lines
 
 
@@ -249,3 +273,48 @@ def test_a_scenario_known_issue_stops_at_the_first_failure_and_passing_fails(
     # outside the gated releases it is an ordinary scenario: a failure fails
     with pytest.raises(runner.ScenarioFailure):
         _run_text(monkeypatch, tmp_path, FakeHub([], fail="start alice/"), text.replace('">=7.1"', '"<7"'))
+
+
+CONFIG_FLOW = """
+name: config-flow
+description: config changes across restarts
+kubespawner: {notebook_dir: /home/jovyan/a, storage_capacity: 1Gi}
+users: [{name: alice}]
+steps:
+  - restart_hub:
+      kubespawner: "7.1.0"
+      kubespawner_set: {notebook_dir: /home/jovyan/b}
+      kubespawner_unset: [storage_capacity]
+  - stop: {user: alice}
+    kubespawner: ">=7"
+  - restart_hub: {hub_config_set: {JupyterHub.upgrade_db: true}, kubespawner_unset: [storage_capacity]}
+  - expect_file: {user: alice, path: a.txt}
+"""
+
+
+def test_config_changes_accumulate_show_their_diff_and_reach_the_checks(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    seen: list[Any] = []
+    monkeypatch.setattr(
+        "harness.checks.files.expect_file", lambda *args, notebook_dir=None: seen.append(notebook_dir) or "ok"
+    )
+    monkeypatch.setattr(FakeHub, "create_token", lambda self, user: "t", raising=False)
+    hub = FakeHub([])
+    target = FakeTarget(hub)
+    _, lines = _run_text(monkeypatch, tmp_path, hub, CONFIG_FLOW, ks="6.2.0", target=target)
+    first = next(line for line in lines if "1 restart_hub" in line)
+    assert "restart_hub -> kubespawner 7.1.0, config change" in first
+    assert (
+        "set notebook_dir: '/home/jovyan/b' (was '/home/jovyan/a'); unset storage_capacity (was '1Gi')"
+    ) in first
+    assert "stop alice/" in hub.log  # the gate after the upgrade follows the new release
+    second = next(line for line in lines if "3 restart_hub" in line)
+    assert (
+        "unset storage_capacity (was not set: no change); set JupyterHub.upgrade_db: True (was not set)"
+        in (second)
+    )
+    # the second change starts from the first one's result, and checks read the config in force
+    assert target.config.kubespawner == {"notebook_dir": "/home/jovyan/b"}
+    assert target.config.hub_config == {"JupyterHub.upgrade_db": True}
+    assert seen == ["/home/jovyan/b"]

@@ -44,6 +44,10 @@ steps:
   - stop: {user: alice}
   - delete_server: {user: alice, server: work}
   - upgrade_chart: {chart: "4.4.0", values: {hub: {allowNamedServers: true}}, kubespawner: under-test}
+  - restart_hub: {kubespawner_set: {pvc_name_template: "claim-{username}-home"}, kubespawner_unset: [cmd]}
+  - expect_pvcs: {only: [claim-alice, claim-alice-home]}
+  - write_file: {pvc: claim-alice, sub_path: home, path: b.txt, content: "y"}
+  - expect_file: {pvc: claim-alice, path: home/b.txt, content: "y"}
 finally:
   - delete_user: {user: alice}
 """
@@ -59,7 +63,7 @@ def test_steps_keep_their_line_numbers() -> None:
     scenario = parse_scenario(EXAMPLE, "example.yaml")
     assert [step.location.line for step in scenario.steps[:4]] == [12, 13, 14, 15]
     assert str(scenario.steps[0].location) == "example.yaml:12:5"
-    assert str(scenario.finally_[0].location) == "example.yaml:28:5"
+    assert str(scenario.finally_[0].location) == "example.yaml:32:5"
     assert scenario.source == "example.yaml"
 
 
@@ -72,9 +76,35 @@ def test_config_is_kept_verbatim() -> None:
 def test_bodies_have_defaults_and_null_body_is_empty() -> None:
     scenario = parse_scenario(EXAMPLE, "example.yaml")
     write = scenario.steps[1].body
-    assert write.model_dump() == {"user": "alice", "server": "", "path": "a.txt", "content": "x"}
+    assert write.model_dump() == {
+        "user": "alice",
+        "server": "",
+        "pvc": None,
+        "sub_path": None,
+        "path": "a.txt",
+        "content": "x",
+    }
     assert scenario.steps[8].kind == "restart_cluster"
-    assert scenario.steps[7].body.model_dump() == {"kubespawner": "7.1.0", "jupyterhub": None}
+    assert scenario.steps[7].body.model_dump() == {
+        "kubespawner": "7.1.0",
+        "jupyterhub": None,
+        "kubespawner_set": {},
+        "kubespawner_unset": [],
+        "hub_config_set": {},
+    }
+    assert not scenario.steps[7].body.changes_config
+
+
+def test_config_changes_and_claim_files() -> None:
+    steps = parse_scenario(EXAMPLE, "example.yaml").steps
+    restart, pvcs, write, read = (step.body for step in steps[12:16])
+    assert restart.changes_config and restart.kubespawner_set == {
+        "pvc_name_template": "claim-{username}-home"
+    }
+    assert restart.kubespawner_unset == ["cmd"]
+    assert pvcs.only == ["claim-alice", "claim-alice-home"]
+    assert (write.user, write.pvc, write.sub_path) == (None, "claim-alice", "home")
+    assert (read.pvc, read.path, read.content) == ("claim-alice", "home/b.txt", "y")
 
 
 @pytest.mark.parametrize(
@@ -160,7 +190,17 @@ def test_schema_accepts_what_the_loader_accepts() -> None:
 
 
 @pytest.mark.parametrize(
-    "case", ["unknown-step", "unknown-body-field", "wrong-types", "unknown-trait", "two-steps-in-one-item"]
+    "case",
+    [
+        "unknown-step",
+        "unknown-body-field",
+        "wrong-types",
+        "unknown-trait",
+        "two-steps-in-one-item",
+        "restart-hub-unknown-traits",
+        "restart-hub-wrong-types",
+        "expect-pvcs-malformed",
+    ],
 )
 def test_schema_rejects_what_the_loader_rejects(case: str) -> None:
     validator = _schema_validator()
@@ -175,6 +215,19 @@ def test_readme_example_is_a_valid_scenario() -> None:
     assert scenario.name == "seed-multi-user"
     assert {step.kind for step in scenario.steps} >= {"start", "expect_pvc", "expect_mount", "write_file"}
     assert [error.message for error in _schema_validator().iter_errors(yaml.safe_load(example))] == []
+
+
+def test_every_readme_scenario_example_is_valid() -> None:
+    """The README shows one complete scenario per capability; each must load and match the schema."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = [part.split("```", 1)[0] for part in readme.split("```yaml\n")[1:]]
+    examples = [block for block in blocks if block.startswith(SCHEMA_HEADER)]
+    kinds: set[str] = set()
+    for example in examples:
+        scenario = parse_scenario(example, "README.md")
+        kinds |= {step.kind for step in scenario.steps}
+        assert [error.message for error in _schema_validator().iter_errors(yaml.safe_load(example))] == []
+    assert len(examples) >= 3 and {"expect_pvcs", "restart_hub", "write_file"} <= kinds
 
 
 def test_anchors_and_merge_keys_work_and_keep_locations() -> None:

@@ -14,6 +14,7 @@ from harness.clusters.base import HubVersions
 from harness.hub import deploy
 from harness.hub.config import HubConfigInput, merged_config
 from harness.hub.config_diff import diff_configs
+from harness.hub.settings import ConfigChange
 from harness.scenario import ScenarioError, load_scenario, parse_scenario
 from harness.steps import upgrade_chart
 from harness.steps.chart import chart_settings, chart_versions
@@ -199,17 +200,14 @@ class _Target:
     def effective_config(self) -> dict[str, dict[str, Any]]:
         return merged_config(self.input)
 
-    def restart_hub(
-        self,
-        versions: HubVersions | None,
-        kubespawner_config: dict[str, Any] | None = None,
-        hub_config: dict[str, Any] | None = None,
-    ) -> None:
-        assert kubespawner_config is not None and hub_config is not None
+    def restart_hub(self, versions: HubVersions | None, change: ConfigChange | None = None) -> list[Any]:
+        assert change is not None and change.replace is not None
+        kubespawner_config, hub_config = dict(change.replace.kubespawner), dict(change.replace.hub_config)
         self.restarts.append((versions, kubespawner_config, hub_config))
         self.input = HubConfigInput("ns", "s", "Never", kubespawner_config, hub_config)
         if versions is not None:
             self.versions = versions
+        return []
 
     def user_name(self, name: str) -> str:
         return name
