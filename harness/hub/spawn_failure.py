@@ -371,8 +371,11 @@ class SpawnWatch:
     unavailable: list[str] = field(default_factory=list)
 
 
-def _api_error(what: str, exc: ApiException, namespace: str) -> str:
-    return f"{what}: {exc.status} {exc.reason} in namespace {namespace}"
+def _api_error(what: str, exc: Exception, namespace: str) -> str:
+    """Why a source could not be read: the API's status, or the error that prevented asking."""
+    if isinstance(exc, ApiException):
+        return f"{what}: {exc.status} {exc.reason} in namespace {namespace}"
+    return f"{what}: {type(exc).__name__}: {exc}"
 
 
 def _hub_pod(kube: Kube, namespace: str) -> tuple[str, str | None] | None:
@@ -405,11 +408,11 @@ def begin(kube: Kube | None, namespace: str | None, user: str, server: str) -> S
         else:
             last = _read_log(kube, namespace, hub[0], hub[1], tail_lines=1).strip()
             watch.log = LogMark(hub[0], hub[1], parse_stamp(last) if last else None)
-    except ApiException as exc:
+    except Exception as exc:  # a reason finder must never turn a failure into another one
         watch.unavailable.append(_api_error("hub log", exc, namespace))
     try:
         watch.events = event_counts(kube.list("event", namespace))
-    except ApiException as exc:
+    except Exception as exc:  # a reason finder must never turn a failure into another one
         watch.unavailable.append(_api_error("events", exc, namespace))
     return watch
 
@@ -433,17 +436,17 @@ def explain(
             if ("PersistentVolumeClaim", p["metadata"]["name"]) in objects
             and (p.get("status") or {}).get("phase") != "Bound"
         ]
-    except ApiException as exc:
+    except Exception as exc:  # a reason finder must never turn a failure into another one
         found.unavailable.append(_api_error("pods and PVCs", exc, ns))
     if watch.log is not None:
         try:
             found.reasons += _settled_log_reasons(watch, kube, ns, {name for _, name in objects})
-        except ApiException as exc:
+        except Exception as exc:  # a reason finder must never turn a failure into another one
             found.unavailable.append(_api_error("hub log", exc, ns))
     if watch.events is not None:
         try:
             found.reasons += event_reasons(kube.list("event", ns), watch.events, objects, unbound)
-        except ApiException as exc:
+        except Exception as exc:  # a reason finder must never turn a failure into another one
             found.unavailable.append(_api_error("events", exc, ns))
     return found
 
