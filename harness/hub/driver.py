@@ -32,7 +32,23 @@ class HubApiError(RuntimeError):
 
 
 class SpawnFailed(RuntimeError):
-    """A server failed to start; the message is the last progress / API message."""
+    """A server failed to start; the message is the last progress / API message.
+
+    ``messages`` keeps everything the hub said about this spawn (the API answer or every progress
+    message, in order): KubeSpawner relays pod events there, so an earlier message can hold the
+    reason that the final "Spawn failed: " lacks.
+    """
+
+    def __init__(self, message: str, messages: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.messages = list(messages) if messages else [message]
+
+
+class SpawnTimedOut(SpawnFailed):
+    """The caller's timeout ran out while the hub still reported the spawn as pending.
+
+    Not a failure the hub reported: ``expect_spawn_failure`` must not take it for the expected one.
+    """
 
 
 @dataclass
@@ -241,32 +257,57 @@ class HubClient:
             raise SpawnFailed(exc.message) from exc
         progress = self.follow_progress(user, server, timeout)
         if progress.failed or not progress.ready:
-            raise SpawnFailed(progress.last_message or "spawn did not become ready")
+            raise SpawnFailed(progress.last_message or "spawn did not become ready", progress.messages)
         return progress
 
     def follow_progress(self, user: str, server: str = "", timeout: float = 300.0) -> Progress:
-        """Read ``.../progress`` until it reports ready or failed (or ends)."""
+        """Read ``.../progress`` until it reports ready or failed (or ends); SpawnTimedOut after ``timeout``.
+
+        ``timeout`` bounds the whole wait: the hub sends keepalive comments every few seconds, so a
+        read timeout alone would wait for as long as the spawner does (its start_timeout).
+        """
         # server_path() gives ".../server/progress" for the default server: a proxy may collapse the
         # "servers//progress" spelling (the embedded one does) and JupyterHub then answers 404.
         path = server_path(user, server) + "/progress"
         progress = Progress()
-        with self._http.stream("GET", path, timeout=httpx.Timeout(timeout, connect=30.0)) as resp:
-            if resp.status_code != 200:
-                resp.read()
-                raise HubApiError("GET", path, resp.status_code, _error_message(resp))
-            for event in parse_event_stream(resp.iter_lines()):
-                if event.get("message"):
-                    progress.messages.append(str(event["message"]))
-                if event.get("failed"):
-                    progress.failed = True
-                    return progress
-                if event.get("ready"):
-                    progress.ready = True
-                    return progress
-        if not progress.ready:
+        deadline = time.monotonic() + timeout
+
+        def lines(resp: httpx.Response) -> Iterator[str]:
+            for line in resp.iter_lines():
+                if time.monotonic() > deadline:
+                    raise SpawnTimedOut(
+                        f"not ready after {timeout:.0f}s; the hub still reports the spawn pending",
+                        progress.messages,
+                    )
+                yield line
+
+        try:
+            with self._http.stream("GET", path, timeout=httpx.Timeout(timeout, connect=30.0)) as resp:
+                if resp.status_code != 200:
+                    resp.read()
+                    raise HubApiError("GET", path, resp.status_code, _error_message(resp))
+                progress = self._read_progress(parse_event_stream(lines(resp)), progress)
+        except httpx.ReadTimeout as exc:
+            raise SpawnTimedOut(
+                f"not ready after {timeout:.0f}s; the hub sent nothing for that long", progress.messages
+            ) from exc
+        if not progress.ready and not progress.failed:
             # The stream ends without an event when the server was already running.
             model = self.server(user, server)
             progress.ready = bool(model and model.get("ready"))
+        return progress
+
+    @staticmethod
+    def _read_progress(events: Iterator[dict[str, Any]], progress: Progress) -> Progress:
+        for event in events:
+            if event.get("message"):
+                progress.messages.append(str(event["message"]))
+            if event.get("failed"):
+                progress.failed = True
+                return progress
+            if event.get("ready"):
+                progress.ready = True
+                return progress
         return progress
 
     def stop_server(

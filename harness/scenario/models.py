@@ -305,9 +305,13 @@ class RestartClusterStep(_Body):
 
 
 class ExpectSpawnFailureStep(ServerRef):
-    """Start the server and expect the spawn to fail with a message containing ``message``."""
+    """Start the server and expect the spawn to fail, with ``message`` in one of the reason's sources."""
 
-    message: str = Field(description="Substring of the failure message the hub reports.")
+    message: str = Field(
+        description="Substring looked for in every source of the failure's reason: the Kubernetes Status "
+        "and the spawner's exception in the hub log, the Events of the server's PVC and pod, and the "
+        "hub's own API/progress messages."
+    )
     timeout: float = Field(300.0, gt=0)
 
 

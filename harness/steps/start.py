@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from harness.checks.errors import CheckFailed
-from harness.hub.driver import SpawnFailed
+from harness.hub.spawn_failure import ExplainedSpawnFailure, start_explained
 from harness.steps.context import StepContext, server_label
 
 
@@ -15,8 +15,9 @@ def run(item: Any, ctx: StepContext) -> str:
     user = ctx.user(body)
     t0 = time.monotonic()
     try:
-        ctx.hub.start_server(user, body.server, timeout=body.timeout)
-    except SpawnFailed as exc:
+        start_explained(ctx.target, user, body.server, timeout=body.timeout)
+    except ExplainedSpawnFailure as exc:
+        # the reason goes in the message itself: the bundle's hub log should not be the only place
         raise CheckFailed(f"server {server_label(user, body.server)} failed to start: {exc}") from exc
     spawn = time.monotonic() - t0
     ctx.record_spawn(spawn)

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import json
+import time
+from typing import Any
 
 import httpx
 import pytest
 
-from harness.hub.driver import HubApiError, HubClient, SpawnFailed, parse_event_stream, server_path
+from harness.hub.driver import (
+    HubApiError,
+    HubClient,
+    SpawnFailed,
+    SpawnTimedOut,
+    parse_event_stream,
+    server_path,
+)
 
 
 def _sse(*events: dict) -> bytes:
@@ -72,8 +81,24 @@ def test_spawn_failure_carries_kubespawner_message() -> None:
             200, content=_sse({"progress": 50, "message": "x"}, {"failed": True, "message": msg})
         )
 
-    with _client(handler) as hub, pytest.raises(SpawnFailed, match=r"\(422\).*is invalid"):
+    with _client(handler) as hub, pytest.raises(SpawnFailed, match=r"\(422\).*is invalid") as info:
         hub.start_server("alice")
+    assert info.value.messages == ["x", msg], "every progress message is kept for the reason finder"
+
+
+def test_progress_keepalives_do_not_outlast_the_timeout() -> None:
+    def keepalives() -> Any:
+        yield b'data: {"progress": 10, "message": "[Warning] 0/1 nodes are available"}\n\n'
+        for _ in range(200):
+            yield b":keepalive\n\n"
+            time.sleep(0.02)
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        return httpx.Response(202) if req.method == "POST" else httpx.Response(200, content=keepalives())
+
+    with _client(handler) as hub, pytest.raises(SpawnTimedOut, match="not ready after 0s") as info:
+        hub.start_server("alice", timeout=0.3)
+    assert info.value.messages == ["[Warning] 0/1 nodes are available"]
 
 
 def test_start_api_error_is_a_spawn_failure_with_the_hub_message() -> None:
