@@ -100,7 +100,7 @@ async def serve(data_dir: Path) -> None:
     """Run the whole cluster until SIGTERM/SIGINT."""
     from .apiserver.registry import Registry
     from .apiserver.server import ApiServer
-    from .store import Store
+    from .apiserver.store import Store
 
     if os.geteuid() != 0:
         raise StartupError(

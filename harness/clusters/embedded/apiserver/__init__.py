@@ -14,7 +14,9 @@ Layout (one job per module):
 * ``subresources.py`` — scale, eviction, serviceaccounts/token; ``access_review.py`` —
   SelfSubjectAccessReview.
 * ``admission.py``, ``defaults.py``, ``schema.py`` (kubernetes-validate 1.30 schemas),
-  ``../validation.py``.
+  ``validation.py``.
+* ``store.py`` (SQLite objects + watch window), ``authz.py`` (tokens, RBAC), ``pki.py`` (CA, serving
+  cert), ``events.py`` (core/v1 Events as client-go's recorder writes them).
 * ``watch.py`` (watch streams), ``decoding.py`` (unknown fields, Secret base64).
 * ``selectors.py``, ``patch.py`` (merge / JSON / strategic), ``routing.py``, ``resources.py`` (the served
   types), ``discovery.py`` (/api, /apis, /openapi/v2, /openapi/v3), ``tables.py``, ``protobuf.py``,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .. import authz
+from . import authz
 
 if TYPE_CHECKING:
     from .registry import Registry

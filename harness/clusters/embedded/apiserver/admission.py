@@ -15,8 +15,8 @@ from . import errors
 from .meta import md, random_suffix
 
 if TYPE_CHECKING:
-    from ..store import Store
     from .registry import Registry
+    from .store import Store
 
 Obj = dict[str, Any]
 

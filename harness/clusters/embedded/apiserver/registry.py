@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import validation
 from ..config import ClusterConfig
-from ..store import Store
-from . import admission, errors
+from . import admission, errors, validation
 from .decoding import decode
 from .defaults import apply_defaults, prepare_for_create
 from .meta import clone, generate_name, later, md, new_uid, now
@@ -25,6 +23,7 @@ from .selectors import (
     parse_field_selector,
     parse_label_selector,
 )
+from .store import Store
 from .watch import WatchStream
 
 Obj = dict[str, Any]
@@ -54,7 +53,7 @@ class Registry:
         self.config = config
         self.pod_io: PodIO | None = None
         self.ca_cert_pem: str | None = None
-        from ..authz import TokenStore
+        from .authz import TokenStore
 
         self.tokens = TokenStore(config.tokens_file)
 
@@ -85,7 +84,7 @@ class Registry:
                 },
             )
         await self._sync_kubernetes_endpoints()
-        from ..authz import bootstrap_cluster_roles
+        from .authz import bootstrap_cluster_roles
 
         for role in bootstrap_cluster_roles():
             if self.store.get("clusterroles", "", role["metadata"]["name"]) is None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import jsonschema
 import referencing
 
-from ..validation import FieldError, _go_value
+from .validation import FieldError, _go_value
 
 if TYPE_CHECKING:
     from .resources import Resource

@@ -15,11 +15,10 @@ from typing import Any
 
 from aiohttp import web
 
-from .. import authz
 from ..config import ClusterConfig
-from ..pki import cluster_sans, issue_serving_cert
-from . import discovery, errors, handlers, routing
+from . import authz, discovery, errors, handlers, routing
 from .decoding import REQUEST_WARNINGS
+from .pki import cluster_sans, issue_serving_cert
 from .registry import Registry
 
 log = logging.getLogger(__name__)

@@ -9,11 +9,11 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from .apiserver.errors import ApiError
-from .apiserver.meta import now
+from .errors import ApiError
+from .meta import now
 
 if TYPE_CHECKING:
-    from .apiserver.registry import Registry
+    from .registry import Registry
 
 Obj = dict[str, Any]
 

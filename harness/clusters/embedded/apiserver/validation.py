@@ -18,12 +18,12 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .apiserver import errors
-from .apiserver.defaults import status_reset_on_create
-from .apiserver.quantity import QuantityError, parse_quantity
+from . import errors
+from .defaults import status_reset_on_create
+from .quantity import QuantityError, parse_quantity
 
 if TYPE_CHECKING:
-    from .apiserver.resources import Resource
+    from .resources import Resource
 
 Obj = dict[str, Any]
 
@@ -443,7 +443,7 @@ def _semantic(resource: str, obj: Obj) -> list[FieldError]:
         if not selector:
             errs.append(required("spec.selector"))
         else:
-            from .apiserver.selectors import labels_match, selector_from_match
+            from .selectors import labels_match, selector_from_match
 
             template_meta = (spec.get("template") or {}).get("metadata") or {}
             if not labels_match(selector_from_match(selector), {"metadata": template_meta}):
@@ -480,7 +480,7 @@ def validate_create(info: Resource, obj: Obj) -> None:
     ``Validate*`` functions on create, the schema check leaves it out (the OpenAPI schema would demand
     fields, e.g. ``status.replicas``, that the server's zero value omits).
     """
-    from .apiserver.schema import schema_errors
+    from .schema import schema_errors
 
     errs = _semantic(info.plural, obj)
     if not errs:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .apiserver import errors
+from . import errors
 
 Obj = dict[str, Any]
 
