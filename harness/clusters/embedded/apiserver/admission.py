@@ -15,7 +15,7 @@ from . import errors
 from .meta import md, random_suffix
 
 if TYPE_CHECKING:
-    from .registry import Registry
+    from ..config import ClusterConfig
     from .store import Store
 
 Obj = dict[str, Any]
@@ -149,7 +149,7 @@ def protection_finalizer(obj: Obj, finalizer: str) -> None:
         finalizers.append(finalizer)
 
 
-def allocate_cluster_ip(registry: Registry, svc: Obj) -> None:
+def allocate_cluster_ip(store: Store, config: ClusterConfig, svc: Obj) -> None:
     """Allocate ``spec.clusterIP`` from the service CIDR (first address is the ``kubernetes`` Service's)."""
     spec = svc.setdefault("spec", {})
     if spec.get("type") == "ExternalName":
@@ -159,8 +159,8 @@ def allocate_cluster_ip(registry: Registry, svc: Obj) -> None:
         spec["clusterIP"] = "None"
         spec["clusterIPs"] = ["None"]
         return
-    net = ipaddress.ip_network(registry.config.service_cidr, strict=False)
-    services, _ = registry.store.list("services")
+    net = ipaddress.ip_network(config.service_cidr, strict=False)
+    services, _ = store.list("services")
     used = {s.get("spec", {}).get("clusterIP") for s in services}
     if requested:
         try:
@@ -179,7 +179,7 @@ def allocate_cluster_ip(registry: Registry, svc: Obj) -> None:
             )
         chosen = requested
     else:
-        reserved = registry.config.kubernetes_service_ip
+        reserved = config.kubernetes_service_ip
         free = (str(h) for h in net.hosts() if str(h) not in used and str(h) != reserved)
         chosen = next(free, "")
         if not chosen:

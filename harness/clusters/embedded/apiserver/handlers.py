@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from . import errors, streams, tables
+from .httpio import USER_KEY, dry_run, dumps, field_validation, int_param, json_response, read_body
 from .meta import md
 from .patch import PATCH_TYPES
 from .routing import Target
@@ -24,67 +25,6 @@ if TYPE_CHECKING:
 Obj = dict[str, Any]
 
 
-def dumps(obj: Any) -> bytes:
-    return json.dumps(obj, separators=(",", ":")).encode()
-
-
-def json_response(obj: Any, status: int = 200) -> web.Response:
-    return web.Response(body=dumps(obj), status=status, content_type="application/json")
-
-
-async def read_body(request: web.Request) -> Any:
-    raw = await request.read()
-    if not raw:
-        raise errors.bad_request("the body of the request was empty")
-    ctype = request.content_type
-    if ctype == "application/vnd.kubernetes.protobuf":
-        from .protobuf import decode_object
-
-        return decode_object(raw)
-    declared = "Content-Type" in request.headers  # aiohttp reports octet-stream when it is absent
-    if (
-        request.method in ("POST", "PUT")
-        and declared
-        and ctype not in ("application/json", "application/yaml")
-    ):
-        raise errors.unsupported_media_type(ctype, errors.BODY_MEDIA_TYPES)
-    if "yaml" in ctype:
-        import yaml
-
-        try:
-            return yaml.safe_load(raw)
-        except yaml.YAMLError as e:
-            raise errors.bad_request(f"error decoding YAML: {e}") from None
-    try:
-        return json.loads(raw)
-    except ValueError as e:
-        raise errors.bad_request(f"couldn't get version/kind; json parse error: {e}") from None
-
-
-def _int(request: web.Request, key: str) -> int | None:
-    value = request.query.get(key)
-    if value in (None, ""):
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise errors.bad_request(f'invalid value for {key}: "{value}"') from None
-
-
-def _field_validation(request: web.Request) -> str:
-    """Ignore, Warn (the server default) or Strict; anything else is the real 400."""
-    value = request.query.get("fieldValidation") or "Warn"
-    if value not in ("Ignore", "Warn", "Strict"):
-        raise errors.bad_request(
-            f"fieldValidation parameter unsupported: {value}. Supported values are: Ignore, Warn, Strict"
-        )
-    return value
-
-
-def _dry_run(request: web.Request) -> bool:
-    return "All" in request.query.getall("dryRun", [])
-
-
 async def handle(request: web.Request, registry: Registry, target: Target) -> web.StreamResponse:
     info, ns, name, sub = target.info, target.namespace, target.name, target.subresource
     method = request.method
@@ -92,7 +32,6 @@ async def handle(request: web.Request, registry: Registry, target: Target) -> we
         if method != "POST":
             raise errors.method_not_allowed()
         from .access_review import self_subject_access_review
-        from .server import USER_KEY
 
         body = await read_body(request)
         return json_response(self_subject_access_review(registry, request[USER_KEY], body), 201)
@@ -159,8 +98,8 @@ async def handle(request: web.Request, registry: Registry, target: Target) -> we
             info.plural,
             ns,
             body,
-            dry_run=_dry_run(request),
-            field_validation=_field_validation(request),
+            dry_run=dry_run(request),
+            field_validation=field_validation(request),
         )
         return json_response(obj, 201)
     if method == "PUT":
@@ -180,8 +119,8 @@ async def handle(request: web.Request, registry: Registry, target: Target) -> we
                 ns,
                 body,
                 subresource=sub,
-                field_validation=_field_validation(request),
-                dry_run=_dry_run(request),
+                field_validation=field_validation(request),
+                dry_run=dry_run(request),
             )
         )
     if method == "PATCH":
@@ -199,8 +138,8 @@ async def handle(request: web.Request, registry: Registry, target: Target) -> we
                 body,
                 patch_type=patch_type,
                 subresource=sub,
-                field_validation=_field_validation(request),
-                dry_run=_dry_run(request),
+                field_validation=field_validation(request),
+                dry_run=dry_run(request),
             )
         )
     if method == "DELETE":
@@ -209,7 +148,7 @@ async def handle(request: web.Request, registry: Registry, target: Target) -> we
             raw = await request.read()
             if raw.strip():
                 options = json.loads(raw)
-        grace = options.get("gracePeriodSeconds", _int(request, "gracePeriodSeconds"))
+        grace = options.get("gracePeriodSeconds", int_param(request, "gracePeriodSeconds"))
         policy = options.get("propagationPolicy", request.query.get("propagationPolicy"))
         if policy is None and options.get("orphanDependents") is not None:
             policy = "Orphan" if options["orphanDependents"] else "Background"
@@ -226,7 +165,7 @@ async def handle(request: web.Request, registry: Registry, target: Target) -> we
         result = await registry.delete(
             info.plural, ns, name, grace_period_seconds=grace, propagation_policy=policy,
             preconditions=options.get("preconditions"),
-            dry_run=_dry_run(request) or "All" in (options.get("dryRun") or []),
+            dry_run=dry_run(request) or "All" in (options.get("dryRun") or []),
         )  # fmt: skip
         return json_response(result)
     raise errors.method_not_allowed()
@@ -249,7 +188,7 @@ async def bind_pod(registry: Registry, namespace: str, name: str, binding: Obj) 
 async def serve_watch(request: web.Request, registry: Registry, target: Target) -> web.StreamResponse:
     """Chunked newline-delimited WatchEvents until ``timeoutSeconds`` or the client leaves."""
     info = target.info
-    timeout = _int(request, "timeoutSeconds")
+    timeout = int_param(request, "timeoutSeconds")
     if timeout is None:
         timeout = random.randint(1800, 3600)  # minRequestTimeout .. 2x, as real
     bookmarks = request.query.get("allowWatchBookmarks", "").lower() in ("1", "true")

@@ -260,7 +260,7 @@ class Registry:
         elif resource == "persistentvolumes":
             admission.protection_finalizer(obj, admission.PV_PROTECTION)
         elif resource == "services":
-            admission.allocate_cluster_ip(self, obj)
+            admission.allocate_cluster_ip(self.store, self.config, obj)
 
     async def _after_create(self, resource: str, obj: Obj) -> None:
         if resource == "namespaces" and self.ca_cert_pem is not None:

@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import errors
 from .defaults import status_reset_on_create
+from .field import FieldError, duplicate, forbidden, invalid, not_found, not_supported, required
 from .quantity import QuantityError, parse_quantity
 
 if TYPE_CHECKING:
@@ -75,64 +75,6 @@ CONFIG_KEY_MSG = (
 
 def _max_len(n: int) -> str:
     return f"must be no more than {n} characters"
-
-
-@dataclass(frozen=True)
-class FieldError:
-    """One ``field.Error``: reason is the cause reason (FieldValueInvalid, ...), body its ErrorBody()."""
-
-    reason: str
-    field: str
-    body: str
-
-    def cause(self) -> dict[str, str]:
-        return {"reason": self.reason, "message": self.body, "field": self.field}
-
-    def _replace_value(self, go_value: str) -> FieldError:
-        """The same Invalid error showing ``go_value`` (for values Go prints with %#v, e.g. maps)."""
-        detail = self.body.split(": ", 2)[2]
-        return FieldError(self.reason, self.field, f"Invalid value: {go_value}: {detail}")
-
-
-def _go_value(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return "[]string{" + ", ".join(json.dumps(v) for v in value) + "}"
-    return json.dumps(value)
-
-
-def invalid(field: str, value: Any, detail: str) -> FieldError:
-    return FieldError("FieldValueInvalid", field, f"Invalid value: {_go_value(value)}: {detail}")
-
-
-def required(field: str, detail: str = "") -> FieldError:
-    return FieldError("FieldValueRequired", field, "Required value" + (f": {detail}" if detail else ""))
-
-
-def not_found(field: str, value: Any) -> FieldError:
-    return FieldError("FieldValueNotFound", field, f"Not found: {_go_value(value)}")
-
-
-def duplicate(field: str, value: Any) -> FieldError:
-    return FieldError("FieldValueDuplicate", field, f"Duplicate value: {_go_value(value)}")
-
-
-def forbidden(field: str, detail: str) -> FieldError:
-    return FieldError("FieldValueForbidden", field, f"Forbidden: {detail}")
-
-
-def not_supported(field: str, value: Any, supported: list[str]) -> FieldError:
-    values = ", ".join(json.dumps(s) for s in supported)
-    return FieldError(
-        "FieldValueNotSupported", field, f"Unsupported value: {_go_value(value)}: supported values: {values}"
-    )
 
 
 # ---- apimachinery string rules -----------------------------------------------------------------------------
@@ -454,7 +396,7 @@ def _semantic(resource: str, obj: Obj) -> list[FieldError]:
                         "spec.template.metadata.labels",
                         None,
                         "`selector` does not match template `labels`",
-                    )._replace_value(f"map[string]string{{{shown}}}")
+                    ).with_value(f"map[string]string{{{shown}}}")
                 )
     elif resource in ("configmaps", "secrets"):
         for section in ("data", "binaryData", "stringData"):
