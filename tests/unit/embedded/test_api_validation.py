@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from harness.clusters.embedded.apiserver.protobuf import decode_object
-from harness.clusters.embedded.apiserver.quantity import QuantityError, parse_quantity
-from harness.clusters.embedded.apiserver.routing import parse
-from harness.clusters.embedded.apiserver.streams import exit_status
-from harness.clusters.embedded.apiserver.validation import (
+from harness.clusters.embedded.apiserver.names import (
     dns1123_label,
     dns1123_subdomain,
     label_value,
     qualified_name,
 )
+from harness.clusters.embedded.apiserver.protobuf import decode_object
+from harness.clusters.embedded.apiserver.quantity import QuantityError, parse_quantity
+from harness.clusters.embedded.apiserver.routing import parse
+from harness.clusters.embedded.apiserver.streams import exit_status
 
 
 @pytest.mark.parametrize(

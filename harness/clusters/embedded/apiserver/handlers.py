@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from . import errors, streams, tables
+from . import errors, strategies, streams, tables
 from .httpio import USER_KEY, dry_run, dumps, field_validation, int_param, json_response, read_body
 from .meta import md
 from .patch import PATCH_TYPES
@@ -28,13 +28,12 @@ Obj = dict[str, Any]
 async def handle(request: web.Request, registry: Registry, target: Target) -> web.StreamResponse:
     info, ns, name, sub = target.info, target.namespace, target.name, target.subresource
     method = request.method
-    if info.plural == "selfsubjectaccessreviews":
+    strategy = strategies.BY_PLURAL[info.plural]
+    if not info.stored:
         if method != "POST":
             raise errors.method_not_allowed()
-        from .access_review import self_subject_access_review
-
         body = await read_body(request)
-        return json_response(self_subject_access_review(registry, request[USER_KEY], body), 201)
+        return json_response(strategy.create_computed(registry.store, request[USER_KEY], body), 201)
     if sub in ("log", "exec", "portforward"):
         pod = await registry.get("pods", ns, name or "")
         if sub == "log":
@@ -77,7 +76,7 @@ async def handle(request: web.Request, registry: Registry, target: Target) -> we
                 field_selector=request.query.get("fieldSelector"),
             )
             if tables.wants_table(request.headers.get("Accept", "")):
-                return json_response(tables.to_table(info, items, rv))
+                return json_response(strategy.table(items, rv))
             return json_response(
                 {
                     "kind": f"{info.kind}List",
@@ -88,7 +87,7 @@ async def handle(request: web.Request, registry: Registry, target: Target) -> we
             )
         obj = await registry.get(info.plural, ns, name)
         if tables.wants_table(request.headers.get("Accept", "")):
-            return json_response(tables.to_table(info, [obj], None))
+            return json_response(strategy.table([obj], None))
         return json_response(obj)
     if method == "POST":
         if name is not None:
@@ -188,6 +187,7 @@ async def bind_pod(registry: Registry, namespace: str, name: str, binding: Obj) 
 async def serve_watch(request: web.Request, registry: Registry, target: Target) -> web.StreamResponse:
     """Chunked newline-delimited WatchEvents until ``timeoutSeconds`` or the client leaves."""
     info = target.info
+    strategy = strategies.BY_PLURAL[info.plural]
     timeout = int_param(request, "timeoutSeconds")
     if timeout is None:
         timeout = random.randint(1800, 3600)  # minRequestTimeout .. 2x, as real
@@ -244,7 +244,7 @@ async def serve_watch(request: web.Request, registry: Registry, target: Target) 
             if event is not None:
                 obj = event[1]
                 if as_table:  # kubectl get -w: rows; column definitions only with the first event
-                    obj = tables.to_table(info, [obj], None)
+                    obj = strategy.table([obj], None)
                     if not first_table:
                         obj["columnDefinitions"] = []
                     first_table = False

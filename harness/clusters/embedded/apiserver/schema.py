@@ -19,7 +19,7 @@ import referencing
 from .field import FieldError, go_value
 
 if TYPE_CHECKING:
-    from .resources import Resource
+    from .resource import Resource
 
 SCHEMA_VERSION = "v1.30.0-local"
 _SCHEMAS = importlib_resources.files("kubernetes_validate") / "kubernetes-json-schema"

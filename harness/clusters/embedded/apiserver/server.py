@@ -16,6 +16,7 @@ from aiohttp import web
 
 from ..config import ClusterConfig
 from . import authz, discovery, errors, handlers, httpio, routing
+from .bootstrap import bootstrap
 from .decoding import REQUEST_WARNINGS
 from .pki import cluster_sans, issue_serving_cert
 from .registry import Registry
@@ -69,7 +70,7 @@ class ApiServer:
                 assert server is not None and server.sockets  # type: ignore[attr-defined]
                 port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
         self.config.api_port = port
-        await self.registry.bootstrap()
+        await bootstrap(self.registry)
         write_kubeconfig(self.config, self.registry.ca_cert_pem or "", self.registry.tokens.admin_token)
         self.ready = ready
         self._janitor = asyncio.create_task(self._expire_events(), name="event-ttl")
