@@ -3,9 +3,9 @@
 Layout (one job per module; a module imports only modules listed before it or beside it, never back):
 
 * Front: ``server.py`` — aiohttp HTTPS front: lifecycle, bearer-token authn, RBAC authz,
-  impersonation, routing, Warning headers; ``handlers.py`` — REST verbs
-  (get/list/watch/create/update/patch/delete/deletecollection, dryRun, fieldValidation, Table output,
-  WatchList); ``httpio.py`` — bodies, query parameters,
+  impersonation, routing, Warning headers; ``handlers.py`` — the route table of REST verbs
+  (get/list/watch/create/update/patch/delete/deletecollection, dryRun, fieldValidation, Table output);
+  ``watch_http.py`` — watch over HTTP (WatchList, bookmarks); ``httpio.py`` — bodies, query parameters,
   JSON responses; ``streams.py`` — pods/log, pods/exec (v5/v4.channel.k8s.io), pods/portforward (the
   kubelet side is ``podio.py``); ``subresources.py`` — scale, eviction, binding, serviceaccounts/token;
   ``routing.py``, ``discovery.py`` (/version, /api, /apis, /openapi/v2, /openapi/v3), ``protobuf.py``.
