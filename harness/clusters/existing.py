@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.clusters.base import Cluster, ClusterError, HubVersions, Images
-from harness.hub.k8s import Kube, wait_for
-from harness.hub.portforward import service_port_forward
+from harness.clusters.kube import Kube, wait_for
+from harness.clusters.portforward import service_port_forward
 
 if TYPE_CHECKING:
     from harness.options import HarnessOptions
