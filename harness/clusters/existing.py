@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.clusters.base import Cluster, ClusterError, HubVersions, Images
+from harness.clusters.images_common import format_image
 from harness.clusters.kube import Kube, wait_for
 from harness.clusters.portforward import service_port_forward
 
@@ -22,13 +23,6 @@ if TYPE_CHECKING:
     from harness.options import HarnessOptions
 
 DEFAULT_READER_IMAGE = "busybox:1.36"
-
-
-def format_image(template: str, versions: HubVersions) -> str:
-    """Fill ``{kubespawner}`` / ``{jupyterhub}`` in an image reference (nothing else is a placeholder)."""
-    return template.replace("{kubespawner}", versions.kubespawner).replace(
-        "{jupyterhub}", versions.jupyterhub
-    )
 
 
 class ExistingBackend(Cluster):
