@@ -72,28 +72,63 @@ def _collection_or_item(collection: Handler | None, item: Handler | None) -> Han
 
 
 # ---- main resource -----------------------------------------------------------------------------------------
+def _check_list_options(query: Any) -> None:
+    """ValidateListOptions (metainternalversion): resourceVersionMatch needs a resourceVersion, no
+    continue, and one of its two values."""
+    match = query.get("resourceVersionMatch") or ""
+    if not match:
+        return
+    rv = query.get("resourceVersion")
+    forbidden = [
+        (not rv, "resourceVersionMatch is forbidden unless resourceVersion is provided"),
+        (bool(query.get("continue")), "resourceVersionMatch is forbidden when continue is provided"),
+    ]
+    causes = [_match_cause("FieldValueForbidden", f"Forbidden: {m}") for bad, m in forbidden if bad]
+    if match not in ("Exact", "NotOlderThan"):
+        supported = '"Exact", "NotOlderThan", ""'
+        causes.append(
+            _match_cause(
+                "FieldValueNotSupported", f'Unsupported value: "{match}": supported values: {supported}'
+            )
+        )
+    if match == "Exact" and rv == "0":
+        message = 'Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0"'
+        causes.append(_match_cause("FieldValueForbidden", message))
+    if causes:
+        raise errors.invalid("ListOptions", "", causes, "meta.k8s.io")
+
+
+def _match_cause(reason: str, message: str) -> dict[str, str]:
+    return {"reason": reason, "message": message, "field": "resourceVersionMatch"}
+
+
 async def _list(call: Call) -> web.StreamResponse:
     request = call.request
     if request.query.get("watch", "").lower() in ("1", "true"):
         return await serve_watch(request, call.registry, call.target, call.strategy)
-    items, rv = await call.registry.list(
+    _check_list_options(request.query)
+    page = await call.registry.list_page(
         call.plural,
         call.target.namespace,
         label_selector=request.query.get("labelSelector"),
         field_selector=request.query.get("fieldSelector"),
+        limit=int_param(request, "limit") or 0,
+        continue_token=request.query.get("continue") or "",
+        resource_version=request.query.get("resourceVersion") or "",
+        resource_version_match=request.query.get("resourceVersionMatch") or "",
     )
     if call.wants_table():
-        return json_response(call.strategy.table(items, rv))
+        return json_response(call.strategy.table(page.items, page.list_meta()))
     info = call.target.info
     return json_response(
-        {"kind": f"{info.kind}List", "apiVersion": info.api_version, "metadata": {"resourceVersion": rv},
-         "items": items}
+        {"kind": f"{info.kind}List", "apiVersion": info.api_version, "metadata": page.list_meta(),
+         "items": page.items}
     )  # fmt: skip
 
 
 async def _get(call: Call) -> web.StreamResponse:
     obj = await call.registry.get(call.plural, call.target.namespace, call.name)
-    return json_response(call.strategy.table([obj], None) if call.wants_table() else obj)
+    return json_response(call.strategy.table([obj], {}) if call.wants_table() else obj)
 
 
 async def _create(call: Call) -> web.StreamResponse:

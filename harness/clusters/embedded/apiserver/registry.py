@@ -12,10 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from ..config import ClusterConfig
-from . import admission, errors, validation
+from . import admission, errors, pagination, validation
 from .authz import TokenStore
 from .decoding import decoded_body
 from .meta import clone, generate_name, md, new_uid, now
+from .pagination import Page
 from .patch import apply_patch
 from .podio import PodIO
 from .selectors import fields_match, labels_match, parse_label_selector
@@ -66,11 +67,40 @@ class Registry:
         label_selector: str | None = None,
         field_selector: str | None = None,
     ) -> tuple[list[Obj], str]:
+        page = await self.list_page(
+            resource, namespace, label_selector=label_selector, field_selector=field_selector
+        )
+        return page.items, str(page.resource_version)
+
+    async def list_page(
+        self,
+        resource: str,
+        namespace: str | None = None,
+        *,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        limit: int = 0,
+        continue_token: str = "",
+        resource_version: str = "",
+        resource_version_match: str = "",
+    ) -> Page:
+        """A list, in chunks when ``limit``/``continue_token`` ask for them (pagination.py)."""
         info = strategy_for(resource).resource
         labels = parse_label_selector(label_selector)
         fields = parse_field_selector(resource, field_selector)
-        items, rv = self.store.list(resource, namespace if info.namespaced else None)
-        return [o for o in items if labels_match(labels, o) and fields_match(fields, o)], str(rv)
+        ns = namespace if info.namespaced else None
+
+        def select(obj: Obj) -> bool:
+            return labels_match(labels, obj) and fields_match(fields, obj)
+
+        page = pagination.list_chunk(
+            self.store, resource, ns, info.namespaced, select, bool(labels or fields), limit=limit,
+            token=continue_token, resource_version=resource_version, match=resource_version_match,
+        )  # fmt: skip
+        if page is not None:
+            return page
+        items, rv = self.store.list(resource, ns)
+        return Page([o for o in items if select(o)], rv)
 
     def watch(
         self,

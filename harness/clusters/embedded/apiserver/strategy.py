@@ -164,5 +164,5 @@ class Strategy:
         """The cells after Name, one per column."""
         return [tables.age(obj)]
 
-    def table(self, items: list[Obj], resource_version: str | None) -> Obj:
-        return tables.to_table(self.columns, self.row, items, resource_version)
+    def table(self, items: list[Obj], list_meta: Obj) -> Obj:
+        return tables.to_table(self.columns, self.row, items, list_meta)

@@ -69,7 +69,8 @@ def wants_table(accept: str) -> bool:
     return "as=Table" in accept and "g=meta.k8s.io" in accept
 
 
-def to_table(columns: Iterable[Column], row_of: Row, items: list[Obj], resource_version: str | None) -> Obj:
+def to_table(columns: Iterable[Column], row_of: Row, items: list[Obj], list_meta: Obj) -> Obj:
+    """The Table of ``items``; ``list_meta`` is the list's (resourceVersion, continue, ...) or {}."""
     definitions = [{"name": "Name", "type": "string", "format": "name", "description": "Name must be unique "
                     "within a namespace.", "priority": 0}]  # fmt: skip
     definitions += [
@@ -86,7 +87,6 @@ def to_table(columns: Iterable[Column], row_of: Row, items: list[Obj], resource_
         }
         for o in items
     ]
-    meta = {"resourceVersion": resource_version} if resource_version else {}
-    table: Obj = {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": meta}
+    table: Obj = {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": dict(list_meta)}
     table.update(columnDefinitions=definitions, rows=rows)
     return table

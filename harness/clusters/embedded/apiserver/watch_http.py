@@ -58,7 +58,7 @@ class _Watch:
 
     async def send_change(self, event_type: str, obj: Obj) -> None:
         if self.as_table:  # kubectl get -w: rows; column definitions only with the first event
-            obj = self.strategy.table([obj], None)
+            obj = self.strategy.table([obj], {})
             if not self.first_table:
                 obj["columnDefinitions"] = []
             self.first_table = False
