@@ -108,11 +108,13 @@ def report(session: nox.Session) -> None:
 
 @nox.session
 def lint(session: nox.Session) -> None:
-    """ruff (lint + format), mypy, and actionlint over the GitHub workflows."""
+    """ruff (lint + format), mypy, the structure limits of harness/ (no import cycle, no module over 400
+    lines, no function over 60: tools/check_structure.py) and actionlint over the GitHub workflows."""
     session.install("-e", ".[lint,test,kind]")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
-    session.run("mypy", "harness", "noxfile.py", "conftest.py")
+    session.run("mypy", "harness", "noxfile.py", "conftest.py", "tools/check_structure.py")
+    session.run("python", "tools/check_structure.py")
     workflows = sorted(
         str(path.relative_to(ROOT)) for path in (ROOT / ".github" / "workflows").glob("*.y*ml")
     )

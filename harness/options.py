@@ -18,10 +18,11 @@ from typing import Any, Literal
 
 from packaging.version import InvalidVersion, Version
 
+from harness.clusters.backends import BACKENDS as BACKEND_CLASSES
 from harness.clusters.base import HubVersions
 from harness.versions import KUBESPAWNER_MATRIX, default_jupyterhub_for
 
-BACKENDS: tuple[str, ...] = ("embedded", "kind", "existing")
+BACKENDS: tuple[str, ...] = tuple(BACKEND_CLASSES)
 PULL_POLICIES: tuple[str, ...] = ("Always", "IfNotPresent", "Never")
 SERVICE_ACCESS: tuple[str, ...] = ("clusterip", "port-forward")
 _TRUE = frozenset({"1", "true", "yes", "on"})

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from harness.hub.k8s import Kube
+from harness.clusters.kube import Kube
 
 
 def safe_dirname(text: str) -> str:

@@ -16,9 +16,9 @@ from typing import Any
 
 from harness.checks.errors import CheckFailed, CheckSkipped
 from harness.clusters.base import HubVersions
+from harness.clusters.kube import Kube
 from harness.hub.deploy import namespace_name
 from harness.hub.driver import HubApiError, SpawnFailed
-from harness.hub.k8s import Kube
 from harness.hub.settings import HubSettings
 from harness.hub.target import DeployedHub, ExistingHub, HubTarget
 from harness.reports import format_exception, safe_dirname, write_bundle

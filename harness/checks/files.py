@@ -23,8 +23,8 @@ from typing import Any
 from harness.checks.errors import CheckFailed
 from harness.checks.pods import get_server_pod, locate, notebook_container
 from harness.clusters.base import MANAGED_BY_LABEL, MANAGED_BY_VALUE, Images
+from harness.clusters.kube import Kube, wait_for
 from harness.hub.driver import HubClient
-from harness.hub.k8s import Kube, wait_for
 
 READER_MOUNT = "/pvc"
 READER_LABELS = {"app.kubernetes.io/component": "jhsc-reader"}

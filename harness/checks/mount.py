@@ -15,8 +15,8 @@ from typing import Any
 
 from harness.checks.errors import CheckFailed
 from harness.checks.pods import NOTEBOOK_CONTAINER, get_server_pod, notebook_container
+from harness.clusters.kube import Kube
 from harness.hub.driver import HubClient
-from harness.hub.k8s import Kube
 
 _OCTAL = re.compile(r"\\([0-7]{3})")
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.checks.errors import CheckFailed
+from harness.clusters.kube import Kube
 from harness.hub.driver import HubClient
-from harness.hub.k8s import Kube
 
 #: KubeSpawner names the single-user container "notebook" (every supported release).
 NOTEBOOK_CONTAINER = "notebook"

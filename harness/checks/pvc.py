@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from harness.checks.errors import CheckFailed
-from harness.hub.k8s import Kube
+from harness.clusters.kube import Kube
 
 
 def pvc_mismatches(pvc: Mapping[str, Any] | None, expected: Any) -> list[str]:

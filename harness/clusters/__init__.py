@@ -12,19 +12,13 @@ import importlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from harness.clusters.backends import BACKENDS, EXTRAS
 from harness.clusters.base import Cluster, ClusterError
 
 if TYPE_CHECKING:
     from harness.options import HarnessOptions
 
-#: Backend name -> "module:Class"; each class takes ``(options: HarnessOptions)``.
-BACKENDS: dict[str, str] = {
-    "embedded": "harness.clusters.embedded.backend:EmbeddedBackend",
-    "kind": "harness.clusters.kind:KindBackend",
-    "existing": "harness.clusters.existing:ExistingBackend",
-}
-
-_EXTRAS = {"kind": " (pip install 'jupyterhub-storage-conformance[kind]')"}
+__all__ = ["BACKENDS", "SessionCluster", "backend_class", "make_cluster"]
 
 
 def backend_class(name: str) -> type[Cluster]:
@@ -35,9 +29,7 @@ def backend_class(name: str) -> type[Cluster]:
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        raise ClusterError(
-            f"cluster backend {name!r} is not available: {exc}{_EXTRAS.get(name, '')}"
-        ) from exc
+        raise ClusterError(f"cluster backend {name!r} is not available: {exc}{EXTRAS.get(name, '')}") from exc
     cls: type[Cluster] = getattr(module, class_name)
     return cls
 

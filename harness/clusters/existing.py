@@ -15,20 +15,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.clusters.base import Cluster, ClusterError, HubVersions, Images
-from harness.hub.k8s import Kube, wait_for
-from harness.hub.portforward import service_port_forward
+from harness.clusters.images_common import format_image
+from harness.clusters.kube import Kube, wait_for
+from harness.clusters.portforward import service_port_forward
 
 if TYPE_CHECKING:
     from harness.options import HarnessOptions
 
 DEFAULT_READER_IMAGE = "busybox:1.36"
-
-
-def format_image(template: str, versions: HubVersions) -> str:
-    """Fill ``{kubespawner}`` / ``{jupyterhub}`` in an image reference (nothing else is a placeholder)."""
-    return template.replace("{kubespawner}", versions.kubespawner).replace(
-        "{jupyterhub}", versions.jupyterhub
-    )
 
 
 class ExistingBackend(Cluster):

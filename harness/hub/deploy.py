@@ -14,9 +14,9 @@ from typing import Any
 from kubernetes.client.exceptions import ApiException
 
 from harness.clusters.base import MANAGED_BY_LABEL, MANAGED_BY_VALUE, Images
+from harness.clusters.kube import Kube, is_not_found, wait_for
 from harness.hub import manifests
 from harness.hub.config import CONFIG_FILE, HubConfigInput, render_hub_config
-from harness.hub.k8s import Kube, is_not_found, wait_for
 
 NAMESPACE_PREFIX = "jhsc-"
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harness.clusters.base import Cluster, HubVersions, Images
+from harness.clusters.kube import Kube
 from harness.hub import deploy, manifests, slugs
 from harness.hub.config import HubConfigInput, merged_config, render_hub_config
 from harness.hub.driver import HubClient
-from harness.hub.k8s import Kube
 from harness.hub.settings import ConfigChange, HubSettings, TraitDiff, diff
 
 #: Users an existing hub may be driven with all start with this; the harness touches no others.

@@ -44,7 +44,7 @@ def kubernetes_version(cluster: Cluster) -> str | None:
     try:
         from kubernetes import client
 
-        from harness.hub.k8s import Kube
+        from harness.clusters.kube import Kube
 
         kube = Kube.from_kubeconfig(cluster.kubeconfig, cluster.context)
         try:

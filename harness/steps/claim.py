@@ -11,7 +11,7 @@ from typing import Any
 
 from harness.checks.files import claim_path
 from harness.clusters.base import Images
-from harness.hub.k8s import Kube
+from harness.clusters.kube import Kube
 from harness.hub.target import NameMapping
 from harness.steps.context import StepContext, StepSkipped
 

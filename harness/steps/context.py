@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from harness.clusters.base import Cluster, HubVersions
+from harness.clusters.kube import Kube
 from harness.hub.driver import HubClient
-from harness.hub.k8s import Kube
 from harness.hub.settings import HubSettings
 from harness.hub.target import HubTarget
 from harness.options import HarnessOptions

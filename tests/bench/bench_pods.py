@@ -27,8 +27,8 @@ import benchlib
 from harness.clusters.base import Images
 from harness.clusters.embedded.backend import EmbeddedBackend
 from harness.clusters.embedded.images import ImageMap
+from harness.clusters.kube import Kube
 from harness.hub import deploy
-from harness.hub.k8s import Kube
 from harness.options import HarnessOptions
 
 JUPYTER_PORT = 8888

@@ -26,9 +26,9 @@ import benchlib
 
 from harness.clusters.embedded.backend import EmbeddedBackend
 from harness.clusters.embedded.images import ImageMap
+from harness.clusters.kube import Kube
 from harness.hub import deploy, manifests
 from harness.hub.driver import HubClient
-from harness.hub.k8s import Kube
 from harness.hub.settings import HubSettings
 from harness.hub.target import DeployedHub
 from harness.options import HarnessOptions

@@ -30,9 +30,9 @@ from kubernetes.client.exceptions import ApiException
 
 from harness.clusters.embedded.apiserver.registry import Registry
 from harness.clusters.embedded.apiserver.server import ApiServer
+from harness.clusters.embedded.apiserver.store import Store
 from harness.clusters.embedded.config import ClusterConfig
 from harness.clusters.embedded.controllers import run_controllers
-from harness.clusters.embedded.store import Store
 
 pytestmark = pytest.mark.slow
 

@@ -23,10 +23,10 @@ import pytest
 
 import harness
 from harness.clusters.base import Cluster
+from harness.clusters.kube import Kube
 from harness.hub import manifests
 from harness.hub.deploy import namespace_name
 from harness.hub.driver import HubClient
-from harness.hub.k8s import Kube
 from harness.hub.settings import HubSettings
 from harness.hub.target import DeployedHub
 from harness.options import HarnessOptions

@@ -9,12 +9,12 @@ from __future__ import annotations
 import pytest
 
 from harness.clusters import make_cluster
+from harness.clusters.kube import Kube
+from harness.clusters.portforward import service_port_forward
 from harness.hub import deploy
 from harness.hub.config import HubConfigInput
 from harness.hub.driver import HubClient
-from harness.hub.k8s import Kube
 from harness.hub.manifests import PROXY_LABELS
-from harness.hub.portforward import service_port_forward
 from harness.options import HarnessOptions
 
 pytestmark = pytest.mark.slow

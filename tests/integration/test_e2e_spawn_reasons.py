@@ -16,9 +16,9 @@ import pytest
 import yaml
 
 from harness.clusters.base import Cluster
+from harness.clusters.kube import Kube
 from harness.hub import manifests
 from harness.hub.deploy import namespace_name
-from harness.hub.k8s import Kube
 from harness.hub.target import DeployedHub
 from harness.options import HarnessOptions
 from harness.runner import RunContext, ScenarioFailure, run_scenario

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from harness.clusters.base import ClusterError, HubVersions
-from harness.clusters.existing import ExistingBackend, format_image
+from harness.clusters.existing import ExistingBackend
+from harness.clusters.images_common import format_image
 from harness.hub import slugs
 from harness.hub.target import ExistingHub
 from harness.options import HarnessOptions

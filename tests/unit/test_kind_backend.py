@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 import yaml
 
-from harness.clusters import kind as kind_backend
 from harness.clusters.base import ClusterError, HubVersions
 from harness.clusters.kind import (
     IMAGES_DIR,
@@ -29,6 +28,7 @@ from harness.clusters.kind import (
     proxy_recipe,
     singleuser_recipe,
 )
+from harness.clusters.kind import images as kind_images
 from harness.options import HarnessOptions
 
 FAKE_TOOLS = Path(__file__).parent / "fake_tools"
@@ -70,7 +70,7 @@ def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeTools:
     monkeypatch.setenv("PATH", f"{FAKE_TOOLS}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.chdir(tmp_path)  # KindCluster makes .pytest-kind/<name> in the working directory
     monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)  # these tests run under xdist too
-    monkeypatch.setattr(kind_backend, "BUILD_LOCK", tmp_path / "build.lock")
+    monkeypatch.setattr(kind_images, "BUILD_LOCK", tmp_path / "build.lock")
     return FakeTools(state)
 
 

@@ -171,6 +171,15 @@ def test_backends_resolve_to_cluster_classes() -> None:
     assert backend_class("existing").backend == "existing"
 
 
+def test_backend_names_are_listed_once() -> None:
+    """--cluster's choices are the backend table's names, and each class calls itself by its name."""
+    from harness.options import BACKENDS
+
+    assert BACKENDS == tuple(clusters.BACKENDS) == ("embedded", "kind", "existing")
+    pytest.importorskip("pytest_kind")
+    assert {name: backend_class(name).backend for name in clusters.BACKENDS} == {n: n for n in BACKENDS}
+
+
 def test_readme_documents_every_option() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     for spec in OPTION_SPECS:

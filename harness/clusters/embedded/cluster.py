@@ -96,12 +96,8 @@ def _log_tasks() -> None:
         log.warning("task %s:\n%s", task.get_name(), buf.getvalue())
 
 
-async def serve(data_dir: Path) -> None:
-    """Run the whole cluster until SIGTERM/SIGINT."""
-    from .apiserver.registry import Registry
-    from .apiserver.server import ApiServer
-    from .store import Store
-
+def _claim_data_dir(data_dir: Path) -> tuple[ClusterConfig, dict[str, Any] | None]:
+    """Root check, logging, the pid file; the previous run's cluster.json (port, CIDRs) if any."""
     if os.geteuid() != 0:
         raise StartupError(
             "the embedded cluster needs root (network namespaces, bridge, mounts); run as root"
@@ -114,20 +110,32 @@ async def serve(data_dir: Path) -> None:
         raise StartupError(f"a cluster process (pid {other}) already runs on {data_dir}; run `down` first")
     config.run_dir.mkdir(parents=True, exist_ok=True)
     config.pid_file.write_text(str(os.getpid()))
-    ClusterNetwork, Kubelet, run_controllers = _import_parts()
     previous: dict[str, Any] | None = None
     if config.cluster_json.exists():
         with contextlib.suppress(ValueError, OSError):
             previous = json.loads(config.cluster_json.read_text())
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    loop.add_signal_handler(signal.SIGUSR2, _log_tasks)
-    network = server = kubelet = store = None
-    tasks: list[asyncio.Task[None]] = []
-    try:
-        network = await asyncio.to_thread(ClusterNetwork.setup, data_dir, previous)
+    return config, previous
+
+
+class _Parts:
+    """The running parts of the cluster process, started in order and stopped in reverse."""
+
+    def __init__(self, config: ClusterConfig) -> None:
+        self.config = config
+        self.network: Any = None
+        self.server: Any = None
+        self.kubelet: Any = None
+        self.store: Any = None
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def start(self, previous: dict[str, Any] | None) -> None:
+        from .apiserver.registry import Registry
+        from .apiserver.server import ApiServer
+        from .apiserver.store import Store
+
+        config = self.config
+        ClusterNetwork, Kubelet, run_controllers = _import_parts()
+        network = self.network = await asyncio.to_thread(ClusterNetwork.setup, config.data_dir, previous)
         config.gateway, config.pod_cidr, config.service_cidr = (
             network.gateway,
             network.pod_cidr,
@@ -136,41 +144,57 @@ async def serve(data_dir: Path) -> None:
         config.bind_addresses = ["127.0.0.1", network.gateway]
         wanted = int((previous or {}).get("api_port") or 0)
         config.api_port = wanted if wanted and _port_free(wanted, config.bind_addresses) else 0
-        store = Store(config.state_db, window=config.watch_window)
-        registry = Registry(store, config)
-        server = ApiServer(config, registry)
+        self.store = Store(config.state_db, window=config.watch_window)
+        registry = Registry(self.store, config)
+        server = self.server = ApiServer(config, registry)
         server.ready = False
         await server.start(ready=False)
         config.cluster_json.write_text(
             json.dumps({"api_port": config.api_port, **network.to_json()}, indent=1)
         )
-        tasks = await run_controllers(registry, config)
-        kubelet = Kubelet(registry, config, network=network)
-        await kubelet.start()
-        registry.pod_io = kubelet.pod_io
+        self.tasks = await run_controllers(registry, config)
+        self.kubelet = Kubelet(registry, config, network=network)
+        await self.kubelet.start()
+        registry.pod_io = self.kubelet.pod_io
         server.ready = True
+
+    async def stop(self) -> None:
+        if self.kubelet is not None:
+            log.info("stopping the kubelet")
+            with contextlib.suppress(Exception):
+                await self.kubelet.stop()
+        log.info("stopping %d controller tasks", len(self.tasks))
+        for t in self.tasks:
+            t.cancel()
+        for t in self.tasks:
+            with contextlib.suppress(BaseException):
+                await t
+        if self.server is not None:
+            log.info("stopping the apiserver")
+            await self.server.stop()
+        if self.store is not None:
+            self.store.close()
+        if self.network is not None:
+            log.info("tearing down the network")
+            await asyncio.to_thread(self.network.teardown)
+
+
+async def serve(data_dir: Path) -> None:
+    """Run the whole cluster until SIGTERM/SIGINT."""
+    config, previous = _claim_data_dir(data_dir)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    loop.add_signal_handler(signal.SIGUSR2, _log_tasks)
+    parts = _Parts(config)
+    try:
+        await parts.start(previous)
         log.info("cluster ready: %s (kubeconfig %s)", config.server_url, config.kubeconfig)
         await stop.wait()
         log.info("shutting down")
     finally:
-        if kubelet is not None:
-            log.info("stopping the kubelet")
-            with contextlib.suppress(Exception):
-                await kubelet.stop()
-        log.info("stopping %d controller tasks", len(tasks))
-        for t in tasks:
-            t.cancel()
-        for t in tasks:
-            with contextlib.suppress(BaseException):
-                await t
-        if server is not None:
-            log.info("stopping the apiserver")
-            await server.stop()
-        if store is not None:
-            store.close()
-        if network is not None:
-            log.info("tearing down the network")
-            await asyncio.to_thread(network.teardown)
+        await parts.stop()
         log.info("stopped")
         with contextlib.suppress(OSError):
             if read_pid(config) in (os.getpid(), None):

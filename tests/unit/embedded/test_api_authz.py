@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from harness.clusters.embedded import authz
+from harness.clusters.embedded.apiserver import authz
+from harness.clusters.embedded.apiserver.store import Store
 from harness.clusters.embedded.apiserver.tables import human_duration
-from harness.clusters.embedded.store import Store
 
 SA = authz.impersonated("system:serviceaccount:hub:hub", [])
 

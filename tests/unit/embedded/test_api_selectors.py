@@ -8,10 +8,10 @@ from harness.clusters.embedded.apiserver.errors import ApiError
 from harness.clusters.embedded.apiserver.selectors import (
     fields_match,
     labels_match,
-    parse_field_selector,
     parse_label_selector,
     selector_from_match,
 )
+from harness.clusters.embedded.apiserver.strategies import parse_field_selector
 
 
 def obj(**labels: str) -> dict:

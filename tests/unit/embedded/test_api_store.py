@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from harness.clusters.embedded.apiserver.errors import ApiError
-from harness.clusters.embedded.store import Store
+from harness.clusters.embedded.apiserver.store import Store
 
 
 def cm(name: str) -> dict:
@@ -95,7 +95,7 @@ def test_dropped_watch_stream_unsubscribes(tmp_path: Path) -> None:
 
 
 def test_a_watcher_that_falls_behind_is_closed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from harness.clusters.embedded import store as store_module
+    from harness.clusters.embedded.apiserver import store as store_module
     from harness.clusters.embedded.apiserver.registry import Registry
     from harness.clusters.embedded.config import ClusterConfig
 

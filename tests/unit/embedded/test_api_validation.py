@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import pytest
 
+from harness.clusters.embedded.apiserver.names import (
+    dns1123_label,
+    dns1123_subdomain,
+    label_value,
+    qualified_name,
+)
 from harness.clusters.embedded.apiserver.protobuf import decode_object
 from harness.clusters.embedded.apiserver.quantity import QuantityError, parse_quantity
 from harness.clusters.embedded.apiserver.routing import parse
 from harness.clusters.embedded.apiserver.streams import exit_status
-from harness.clusters.embedded.validation import dns1123_label, dns1123_subdomain, label_value, qualified_name
 
 
 @pytest.mark.parametrize(
@@ -113,7 +118,7 @@ def test_protobuf_configmap_with_maps_and_metadata() -> None:
 def test_create_does_not_validate_the_status_the_server_reset() -> None:
     """``status: {}`` on a ReplicaSet misses the schema's required ``replicas``: not the client's fault."""
     from harness.clusters.embedded.apiserver.resources import BY_PLURAL
-    from harness.clusters.embedded.validation import validate_create
+    from harness.clusters.embedded.apiserver.validation import validate_create
 
     labels = {"app": "a"}
     pod_spec = {"containers": [{"name": "c", "image": "i"}]}

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from harness.clusters.embedded.controllers.deployments import (
+from harness.clusters.embedded.controllers.deployment_status import (
     deployment_status,
-    new_replicaset,
     set_deployment_condition,
 )
+from harness.clusters.embedded.controllers.deployments import new_replicaset
 from harness.clusters.embedded.controllers.replicasets import (
     deletion_order,
     pod_from_template,

@@ -1,22 +1,21 @@
-"""Mutating/validating admission that a default kube-apiserver runs on create, for the stored types.
-
-NamespaceLifecycle (no new content in a Terminating namespace), ServiceAccount (pod's SA must exist; the
-``kube-api-access-*`` projected token volume), DefaultTolerationSeconds, DefaultStorageClass,
-StorageObjectInUse
-protection finalizers, and Service ClusterIP allocation.  Messages are the real plugins' messages.
+"""The admission plugins a default kube-apiserver runs on create, in its order, each for the resources
+it handles: NamespaceLifecycle (no new content in a missing or Terminating namespace), ServiceAccount
+(the pod's SA must exist; the ``kube-api-access-*`` projected token volume), DefaultTolerationSeconds,
+DefaultStorageClass and StorageObjectInUseProtection (the pvc/pv-protection finalizers).  Messages are
+the real plugins' messages.
 """
 
 from __future__ import annotations
 
-import ipaddress
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import errors
 from .meta import md, random_suffix
 
 if TYPE_CHECKING:
-    from ..store import Store
-    from .registry import Registry
+    from .store import Store
 
 Obj = dict[str, Any]
 
@@ -103,7 +102,7 @@ def service_account(store: Store, pod: Obj, namespace: str) -> None:
             mounts.append({"name": vol_name, "readOnly": True, "mountPath": SA_MOUNT_PATH})
 
 
-def default_tolerations(pod: Obj) -> None:
+def default_tolerations(store: Store, pod: Obj, namespace: str) -> None:
     tolerations = pod["spec"].setdefault("tolerations", [])
     for key in ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"):
         if not any(t.get("key") == key for t in tolerations):
@@ -112,24 +111,7 @@ def default_tolerations(pod: Obj) -> None:
             )
 
 
-def qos_class(pod: Obj) -> str:
-    """Pod QoS class (pkg/apis/core/helper/qos) from container requests/limits."""
-    requests_any = False
-    guaranteed = True
-    for c in pod["spec"].get("containers") or []:
-        res = c.get("resources") or {}
-        req, lim = res.get("requests") or {}, res.get("limits") or {}
-        if req or lim:
-            requests_any = True
-        for r in ("cpu", "memory"):
-            if r not in lim or (r in req and str(req[r]) != str(lim[r])):
-                guaranteed = False
-    if not requests_any:
-        return "BestEffort"
-    return "Guaranteed" if guaranteed else "Burstable"
-
-
-def default_storage_class(store: Store, pvc: Obj) -> None:
+def default_storage_class(store: Store, pvc: Obj, namespace: str) -> None:
     """DefaultStorageClass: a PVC without ``storageClassName`` gets the default class (if exactly one)."""
     spec = pvc.setdefault("spec", {})
     if "storageClassName" in spec and spec["storageClassName"] is not None:
@@ -143,60 +125,41 @@ def default_storage_class(store: Store, pvc: Obj) -> None:
         spec["storageClassName"] = md(defaults[0])["name"]
 
 
-def protection_finalizer(obj: Obj, finalizer: str) -> None:
-    finalizers = md(obj).setdefault("finalizers", [])
-    if finalizer not in finalizers:
-        finalizers.append(finalizer)
+def _protection(finalizer: str) -> Callable[[Store, Obj, str], None]:
+    """StorageObjectInUseProtection: ``finalizer`` keeps the object until nothing uses it."""
+
+    def admit(store: Store, obj: Obj, namespace: str) -> None:
+        finalizers = md(obj).setdefault("finalizers", [])
+        if finalizer not in finalizers:
+            finalizers.append(finalizer)
+
+    return admit
 
 
-def allocate_cluster_ip(registry: Registry, svc: Obj) -> None:
-    """Allocate ``spec.clusterIP`` from the service CIDR (first address is the ``kubernetes`` Service's)."""
-    spec = svc.setdefault("spec", {})
-    if spec.get("type") == "ExternalName":
-        return
-    requested = spec.get("clusterIP") or (spec.get("clusterIPs") or [None])[0]
-    if requested == "None":
-        spec["clusterIP"] = "None"
-        spec["clusterIPs"] = ["None"]
-        return
-    net = ipaddress.ip_network(registry.config.service_cidr, strict=False)
-    services, _ = registry.store.list("services")
-    used = {s.get("spec", {}).get("clusterIP") for s in services}
-    if requested:
-        try:
-            ip = ipaddress.ip_address(requested)
-        except ValueError:
-            ip = None
-        if ip is None or ip not in net or ip in (net.network_address, net.broadcast_address):
-            raise _ip_invalid(
-                svc,
-                requested,
-                f"the provided IP ({requested}) is not in the valid range. The range of valid IPs is {net}",
-            )
-        if requested in used:
-            raise _ip_invalid(
-                svc, requested, f"failed to allocate IP {requested}: provided IP is already allocated"
-            )
-        chosen = requested
-    else:
-        reserved = registry.config.kubernetes_service_ip
-        free = (str(h) for h in net.hosts() if str(h) not in used and str(h) != reserved)
-        chosen = next(free, "")
-        if not chosen:
-            raise errors.internal("failed to allocate a serviceIP: range is full")
-    spec["clusterIP"] = chosen
-    spec["clusterIPs"] = [chosen]
+@dataclass(frozen=True)
+class Plugin:
+    """A mutating admission plugin: ``admit(store, obj, namespace)`` for creates of ``resources``."""
+
+    name: str
+    resources: frozenset[str]
+    admit: Callable[[Store, Obj, str], None]
 
 
-def _ip_invalid(svc: Obj, ip: str, message: str) -> errors.ApiError:
-    return errors.invalid(
-        "Service",
-        md(svc).get("name", ""),
-        [
-            {
-                "reason": "FieldValueInvalid",
-                "message": f'Invalid value: []string{{"{ip}"}}: {message}',
-                "field": "spec.clusterIPs",
-            }
-        ],
-    )
+PLUGINS: tuple[Plugin, ...] = (
+    Plugin("ServiceAccount", frozenset({"pods"}), service_account),
+    Plugin("DefaultTolerationSeconds", frozenset({"pods"}), default_tolerations),
+    Plugin("DefaultStorageClass", frozenset({"persistentvolumeclaims"}), default_storage_class),
+    Plugin(
+        "StorageObjectInUseProtection", frozenset({"persistentvolumeclaims"}), _protection(PVC_PROTECTION)
+    ),
+    Plugin("StorageObjectInUseProtection", frozenset({"persistentvolumes"}), _protection(PV_PROTECTION)),
+)
+
+
+def admit_create(store: Store, resource: str, namespaced: bool, namespace: str, obj: Obj) -> None:
+    """Run the create admission chain: NamespaceLifecycle first, then every plugin for ``resource``."""
+    if namespaced:
+        namespace_lifecycle(store, resource, namespace, md(obj).get("name") or "")
+    for plugin in PLUGINS:
+        if resource in plugin.resources:
+            plugin.admit(store, obj, namespace)

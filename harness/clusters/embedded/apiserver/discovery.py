@@ -13,20 +13,25 @@ import platform
 import re
 from typing import Any
 
+from .. import version as version_info
 from .resources import RESOURCES, group_versions
 
 Obj = dict[str, Any]
 
-KUBE_VERSION = {"major": "1", "minor": "30", "gitVersion": "v1.30.0-embedded"}
+#: OpenAPI ``info.version``: the gitVersion up to any ``-`` (genericapiserver's Config.Complete)
+OPENAPI_VERSION = version_info.GIT_VERSION.split("-")[0]
 
 
 def version() -> Obj:
+    """``/version``: apimachinery's version.Info of the release the cluster claims (version.py)."""
     return {
-        **KUBE_VERSION,
-        "gitCommit": "0000000000000000000000000000000000000000",
+        "major": version_info.MAJOR,
+        "minor": version_info.MINOR,
+        "gitVersion": version_info.GIT_VERSION,
+        "gitCommit": version_info.GIT_COMMIT,
         "gitTreeState": "clean",
-        "buildDate": "2024-04-17T00:00:00Z",
-        "goVersion": "go1.22.2",
+        "buildDate": version_info.BUILD_DATE,
+        "goVersion": version_info.GO_VERSION,
         "compiler": "gc",
         "platform": f"linux/{'amd64' if platform.machine() in ('x86_64', 'AMD64') else platform.machine()}",
     }
@@ -185,7 +190,7 @@ def openapi_v3_bytes(group_version: str) -> bytes | None:
         return None
     doc = {
         "openapi": "3.0.0",
-        "info": {"title": "Kubernetes", "version": KUBE_VERSION["gitVersion"]},
+        "info": {"title": "Kubernetes", "version": OPENAPI_VERSION},
         "paths": _v3_paths(group_version),
         "components": {"schemas": _convert(_definitions(), "#/components/schemas/", nullable=True)},
     }
@@ -210,7 +215,7 @@ def openapi_v2_bytes() -> bytes:
     defs = _definitions()
     doc = {
         "swagger": "2.0",
-        "info": {"title": "Kubernetes", "version": KUBE_VERSION["gitVersion"]},
+        "info": {"title": "Kubernetes", "version": OPENAPI_VERSION},
         "paths": {},
         "definitions": _convert(defs, "#/definitions/", nullable=False),
     }

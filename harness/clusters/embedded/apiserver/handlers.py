@@ -1,22 +1,29 @@
-"""Resource verbs over HTTP: get, list, watch, create, update, patch, delete, deletecollection, and the
-pod subresources binding/log/exec.  Query and body handling follows kube-apiserver's REST handlers.
+"""Resource requests over HTTP: a route table from (subresource, method) to the handler, as
+kube-apiserver's installer registers one handler per verb of each resource and subresource.
+
+The main resource takes get, list, watch, create, update, patch, delete and deletecollection;
+subresources take the verbs discovery advertises for them (status: get/update/patch, scale, binding,
+eviction, token, finalize, log, exec, portforward); anything else is the real 405.  Query and body
+handling follows the REST handlers (dryRun, fieldValidation, DeleteOptions, Table output).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
-import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from . import errors, streams, tables
+from . import errors, streams, subresources, tables
+from .httpio import USER_KEY, dry_run, field_validation, int_param, json_response, read_body
 from .meta import md
 from .patch import PATCH_TYPES
 from .routing import Target
-from .watch import WatchClosed
+from .strategies import BY_PLURAL
+from .strategy import Strategy
+from .watch_http import serve_watch
 
 if TYPE_CHECKING:
     from .registry import Registry
@@ -24,317 +31,267 @@ if TYPE_CHECKING:
 Obj = dict[str, Any]
 
 
-def dumps(obj: Any) -> bytes:
-    return json.dumps(obj, separators=(",", ":")).encode()
+@dataclass(frozen=True)
+class Call:
+    """One resource request: what it addresses and who serves it."""
+
+    request: web.Request
+    registry: Registry
+    target: Target
+    strategy: Strategy
+
+    @property
+    def plural(self) -> str:
+        return self.target.info.plural
+
+    @property
+    def namespace(self) -> str:
+        return self.target.namespace or ""
+
+    @property
+    def name(self) -> str:
+        return self.target.name or ""
+
+    def wants_table(self) -> bool:
+        return tables.wants_table(self.request.headers.get("Accept", ""))
 
 
-def json_response(obj: Any, status: int = 200) -> web.Response:
-    return web.Response(body=dumps(obj), status=status, content_type="application/json")
+Handler = Callable[[Call], Awaitable[web.StreamResponse]]
 
 
-async def read_body(request: web.Request) -> Any:
-    raw = await request.read()
-    if not raw:
-        raise errors.bad_request("the body of the request was empty")
-    ctype = request.content_type
-    if ctype == "application/vnd.kubernetes.protobuf":
-        from .protobuf import decode_object
+def _collection_or_item(collection: Handler | None, item: Handler | None) -> Handler:
+    """One verb's handler for ``/resources`` and another for ``/resources/name``; 405 where none."""
 
-        return decode_object(raw)
-    declared = "Content-Type" in request.headers  # aiohttp reports octet-stream when it is absent
-    if (
-        request.method in ("POST", "PUT")
-        and declared
-        and ctype not in ("application/json", "application/yaml")
-    ):
-        raise errors.unsupported_media_type(ctype, errors.BODY_MEDIA_TYPES)
-    if "yaml" in ctype:
-        import yaml
+    async def serve(call: Call) -> web.StreamResponse:
+        handler = item if call.target.name is not None else collection
+        if handler is None:
+            raise errors.method_not_allowed()
+        return await handler(call)
 
-        try:
-            return yaml.safe_load(raw)
-        except yaml.YAMLError as e:
-            raise errors.bad_request(f"error decoding YAML: {e}") from None
-    try:
-        return json.loads(raw)
-    except ValueError as e:
-        raise errors.bad_request(f"couldn't get version/kind; json parse error: {e}") from None
+    return serve
 
 
-def _int(request: web.Request, key: str) -> int | None:
-    value = request.query.get(key)
-    if value in (None, ""):
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise errors.bad_request(f'invalid value for {key}: "{value}"') from None
-
-
-def _field_validation(request: web.Request) -> str:
-    """Ignore, Warn (the server default) or Strict; anything else is the real 400."""
-    value = request.query.get("fieldValidation") or "Warn"
-    if value not in ("Ignore", "Warn", "Strict"):
-        raise errors.bad_request(
-            f"fieldValidation parameter unsupported: {value}. Supported values are: Ignore, Warn, Strict"
+# ---- main resource -----------------------------------------------------------------------------------------
+def _check_list_options(query: Any) -> None:
+    """ValidateListOptions (metainternalversion): resourceVersionMatch needs a resourceVersion, no
+    continue, and one of its two values."""
+    match = query.get("resourceVersionMatch") or ""
+    if not match:
+        return
+    rv = query.get("resourceVersion")
+    forbidden = [
+        (not rv, "resourceVersionMatch is forbidden unless resourceVersion is provided"),
+        (bool(query.get("continue")), "resourceVersionMatch is forbidden when continue is provided"),
+    ]
+    causes = [_match_cause("FieldValueForbidden", f"Forbidden: {m}") for bad, m in forbidden if bad]
+    if match not in ("Exact", "NotOlderThan"):
+        supported = '"Exact", "NotOlderThan", ""'
+        causes.append(
+            _match_cause(
+                "FieldValueNotSupported", f'Unsupported value: "{match}": supported values: {supported}'
+            )
         )
-    return value
+    if match == "Exact" and rv == "0":
+        message = 'Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0"'
+        causes.append(_match_cause("FieldValueForbidden", message))
+    if causes:
+        raise errors.invalid("ListOptions", "", causes, "meta.k8s.io")
 
 
-def _dry_run(request: web.Request) -> bool:
-    return "All" in request.query.getall("dryRun", [])
+def _match_cause(reason: str, message: str) -> dict[str, str]:
+    return {"reason": reason, "message": message, "field": "resourceVersionMatch"}
+
+
+async def _list(call: Call) -> web.StreamResponse:
+    request = call.request
+    if request.query.get("watch", "").lower() in ("1", "true"):
+        return await serve_watch(request, call.registry, call.target, call.strategy)
+    _check_list_options(request.query)
+    page = await call.registry.list_page(
+        call.plural,
+        call.target.namespace,
+        label_selector=request.query.get("labelSelector"),
+        field_selector=request.query.get("fieldSelector"),
+        limit=int_param(request, "limit") or 0,
+        continue_token=request.query.get("continue") or "",
+        resource_version=request.query.get("resourceVersion") or "",
+        resource_version_match=request.query.get("resourceVersionMatch") or "",
+    )
+    if call.wants_table():
+        return json_response(call.strategy.table(page.items, page.list_meta()))
+    info = call.target.info
+    return json_response(
+        {"kind": f"{info.kind}List", "apiVersion": info.api_version, "metadata": page.list_meta(),
+         "items": page.items}
+    )  # fmt: skip
+
+
+async def _get(call: Call) -> web.StreamResponse:
+    obj = await call.registry.get(call.plural, call.target.namespace, call.name)
+    return json_response(call.strategy.table([obj], {}) if call.wants_table() else obj)
+
+
+async def _create(call: Call) -> web.StreamResponse:
+    body = await read_body(call.request)
+    obj = await call.registry.create(
+        call.plural,
+        call.target.namespace,
+        body,
+        dry_run=dry_run(call.request),
+        field_validation=field_validation(call.request),
+    )
+    return json_response(obj, 201)
+
+
+async def _update(call: Call) -> web.StreamResponse:
+    body = await read_body(call.request)
+    if isinstance(body, dict):
+        body_name = md(body).get("name")
+        if body_name and body_name != call.name:
+            raise errors.bad_request(
+                f"the name of the object ({body_name}) does not match the name on the URL ({call.name})"
+            )
+        md(body)["name"] = call.name
+    obj = await call.registry.update(
+        call.plural,
+        call.target.namespace,
+        body,
+        subresource=call.target.subresource,
+        field_validation=field_validation(call.request),
+        dry_run=dry_run(call.request),
+    )
+    return json_response(obj)
+
+
+async def _patch(call: Call) -> web.StreamResponse:
+    patch_type = PATCH_TYPES.get(call.request.content_type)
+    if patch_type is None or patch_type == "apply":
+        raise errors.unsupported_media_type(call.request.content_type)
+    body = await read_body(call.request)
+    obj = await call.registry.patch(
+        call.plural,
+        call.target.namespace,
+        call.name,
+        body,
+        patch_type=patch_type,
+        subresource=call.target.subresource,
+        field_validation=field_validation(call.request),
+        dry_run=dry_run(call.request),
+    )
+    return json_response(obj)
+
+
+async def _delete_options(request: web.Request) -> tuple[Obj, int | None, str | None]:
+    """DeleteOptions from the body and/or the query: (options, gracePeriodSeconds, propagationPolicy)."""
+    options: Obj = {}
+    if request.can_read_body:
+        raw = await request.read()
+        if raw.strip():
+            options = json.loads(raw)
+    grace = options.get("gracePeriodSeconds", int_param(request, "gracePeriodSeconds"))
+    policy = options.get("propagationPolicy", request.query.get("propagationPolicy"))
+    if policy is None and options.get("orphanDependents") is not None:
+        policy = "Orphan" if options["orphanDependents"] else "Background"
+    return options, grace, policy
+
+
+async def _delete(call: Call) -> web.StreamResponse:
+    options, grace, policy = await _delete_options(call.request)
+    result = await call.registry.delete(
+        call.plural, call.target.namespace, call.name, grace_period_seconds=grace, propagation_policy=policy,
+        preconditions=options.get("preconditions"),
+        dry_run=dry_run(call.request) or "All" in (options.get("dryRun") or []),
+    )  # fmt: skip
+    return json_response(result)
+
+
+async def _delete_collection(call: Call) -> web.StreamResponse:
+    _, grace, policy = await _delete_options(call.request)
+    result = await call.registry.delete_collection(
+        call.plural,
+        call.target.namespace,
+        label_selector=call.request.query.get("labelSelector"),
+        field_selector=call.request.query.get("fieldSelector"),
+        grace_period_seconds=grace,
+        propagation_policy=policy,
+    )
+    return json_response(result)
+
+
+# ---- subresources -----------------------------------------------------------------------------------------
+async def _get_scale(call: Call) -> web.StreamResponse:
+    return json_response(await subresources.get_scale(call.registry, call.plural, call.namespace, call.name))
+
+
+async def _write_scale(call: Call) -> web.StreamResponse:
+    patch_type = PATCH_TYPES.get(call.request.content_type) if call.request.method == "PATCH" else None
+    body = await read_body(call.request)
+    scale = await subresources.write_scale(
+        call.registry, call.plural, call.namespace, call.name, body, patch_type
+    )
+    return json_response(scale)
+
+
+def _posted(action: Callable[[Registry, str, str, Any], Awaitable[Obj]]) -> Handler:
+    """A subresource that takes one POSTed object and answers 201 (binding, eviction, token)."""
+
+    async def serve(call: Call) -> web.StreamResponse:
+        body = await read_body(call.request)
+        return json_response(await action(call.registry, call.namespace, call.name, body), 201)
+
+    return serve
+
+
+def _pod_stream(serve: Callable[[web.Request, Any, Obj], Awaitable[web.StreamResponse]]) -> Handler:
+    """pods/log, exec, portforward: the pod must exist; the kubelet's PodIO does the work."""
+
+    async def handler(call: Call) -> web.StreamResponse:
+        pod = await call.registry.get("pods", call.target.namespace, call.name)
+        return await serve(call.request, call.registry.pod_io, pod)
+
+    return handler
+
+
+async def _computed(call: Call) -> web.StreamResponse:
+    body = await read_body(call.request)
+    return json_response(
+        call.strategy.create_computed(call.registry.store, call.request[USER_KEY], body), 201
+    )
+
+
+_EXEC, _PORT_FORWARD = _pod_stream(streams.serve_exec), _pod_stream(streams.serve_portforward)
+
+#: (subresource, method) -> handler; "" is the resource itself
+ROUTES: dict[tuple[str, str], Handler] = {
+    ("", "GET"): _collection_or_item(_list, _get),
+    ("", "POST"): _collection_or_item(_create, None),
+    ("", "PUT"): _collection_or_item(None, _update),
+    ("", "PATCH"): _collection_or_item(None, _patch),
+    ("", "DELETE"): _collection_or_item(_delete_collection, _delete),
+    ("status", "GET"): _get,
+    ("status", "PUT"): _update,
+    ("status", "PATCH"): _patch,
+    ("finalize", "PUT"): _update,
+    ("scale", "GET"): _get_scale,
+    ("scale", "PUT"): _write_scale,
+    ("scale", "PATCH"): _write_scale,
+    ("binding", "POST"): _posted(subresources.bind_pod),
+    ("eviction", "POST"): _posted(subresources.evict),
+    ("token", "POST"): _posted(subresources.token_request),
+    ("log", "GET"): _pod_stream(streams.serve_logs),
+    ("exec", "GET"): _EXEC,
+    ("exec", "POST"): _EXEC,
+    ("portforward", "GET"): _PORT_FORWARD,
+    ("portforward", "POST"): _PORT_FORWARD,
+}
+#: resources computed per request (never stored) take only a create
+COMPUTED_ROUTES: dict[tuple[str, str], Handler] = {("", "POST"): _collection_or_item(_computed, None)}
 
 
 async def handle(request: web.Request, registry: Registry, target: Target) -> web.StreamResponse:
-    info, ns, name, sub = target.info, target.namespace, target.name, target.subresource
-    method = request.method
-    if info.plural == "selfsubjectaccessreviews":
-        if method != "POST":
-            raise errors.method_not_allowed()
-        from .access_review import self_subject_access_review
-        from .server import USER_KEY
-
-        body = await read_body(request)
-        return json_response(self_subject_access_review(registry, request[USER_KEY], body), 201)
-    if sub in ("log", "exec", "portforward"):
-        pod = await registry.get("pods", ns, name or "")
-        if sub == "log":
-            return await streams.serve_logs(request, registry.pod_io, pod)
-        if sub == "portforward":
-            return await streams.serve_portforward(request, registry.pod_io, pod)
-        return await streams.serve_exec(request, registry.pod_io, pod)
-    if sub == "scale":
-        from . import subresources
-
-        if method == "GET":
-            return json_response(await subresources.get_scale(registry, info.plural, ns or "", name or ""))
-        if method in ("PUT", "PATCH"):
-            patch_type = PATCH_TYPES.get(request.content_type) if method == "PATCH" else None
-            body = await read_body(request)
-            return json_response(
-                await subresources.write_scale(registry, info.plural, ns or "", name or "", body, patch_type)
-            )
+    strategy = BY_PLURAL[target.info.plural]
+    routes = ROUTES if target.info.stored else COMPUTED_ROUTES
+    handler = routes.get((target.subresource or "", request.method))
+    if handler is None:
         raise errors.method_not_allowed()
-    if sub == "eviction" and method == "POST":
-        from . import subresources
-
-        body = await read_body(request)
-        return json_response(await subresources.evict(registry, ns or "", name or "", body), 201)
-    if sub == "token" and method == "POST":
-        from . import subresources
-
-        body = await read_body(request)
-        return json_response(await subresources.token_request(registry, ns or "", name or "", body), 201)
-    if sub == "binding" and method == "POST":
-        return json_response(await bind_pod(registry, ns or "", name or "", await read_body(request)), 201)
-    if method == "GET":
-        if name is None:
-            if request.query.get("watch", "").lower() in ("1", "true"):
-                return await serve_watch(request, registry, target)
-            items, rv = await registry.list(
-                info.plural,
-                ns,
-                label_selector=request.query.get("labelSelector"),
-                field_selector=request.query.get("fieldSelector"),
-            )
-            if tables.wants_table(request.headers.get("Accept", "")):
-                return json_response(tables.to_table(info, items, rv))
-            return json_response(
-                {
-                    "kind": f"{info.kind}List",
-                    "apiVersion": info.api_version,
-                    "metadata": {"resourceVersion": rv},
-                    "items": items,
-                }
-            )
-        obj = await registry.get(info.plural, ns, name)
-        if tables.wants_table(request.headers.get("Accept", "")):
-            return json_response(tables.to_table(info, [obj], None))
-        return json_response(obj)
-    if method == "POST":
-        if name is not None:
-            raise errors.method_not_allowed()
-        body = await read_body(request)
-        obj = await registry.create(
-            info.plural,
-            ns,
-            body,
-            dry_run=_dry_run(request),
-            field_validation=_field_validation(request),
-        )
-        return json_response(obj, 201)
-    if method == "PUT":
-        if name is None:
-            raise errors.method_not_allowed()
-        body = await read_body(request)
-        if isinstance(body, dict):
-            body_name = md(body).get("name")
-            if body_name and body_name != name:
-                raise errors.bad_request(
-                    f"the name of the object ({body_name}) does not match the name on the URL ({name})"
-                )
-            md(body)["name"] = name
-        return json_response(
-            await registry.update(
-                info.plural,
-                ns,
-                body,
-                subresource=sub,
-                field_validation=_field_validation(request),
-                dry_run=_dry_run(request),
-            )
-        )
-    if method == "PATCH":
-        if name is None:
-            raise errors.method_not_allowed()
-        patch_type = PATCH_TYPES.get(request.content_type)
-        if patch_type is None or patch_type == "apply":
-            raise errors.unsupported_media_type(request.content_type)
-        body = await read_body(request)
-        return json_response(
-            await registry.patch(
-                info.plural,
-                ns,
-                name,
-                body,
-                patch_type=patch_type,
-                subresource=sub,
-                field_validation=_field_validation(request),
-                dry_run=_dry_run(request),
-            )
-        )
-    if method == "DELETE":
-        options: Obj = {}
-        if request.can_read_body:
-            raw = await request.read()
-            if raw.strip():
-                options = json.loads(raw)
-        grace = options.get("gracePeriodSeconds", _int(request, "gracePeriodSeconds"))
-        policy = options.get("propagationPolicy", request.query.get("propagationPolicy"))
-        if policy is None and options.get("orphanDependents") is not None:
-            policy = "Orphan" if options["orphanDependents"] else "Background"
-        if name is None:
-            result = await registry.delete_collection(
-                info.plural,
-                ns,
-                label_selector=request.query.get("labelSelector"),
-                field_selector=request.query.get("fieldSelector"),
-                grace_period_seconds=grace,
-                propagation_policy=policy,
-            )
-            return json_response(result)
-        result = await registry.delete(
-            info.plural, ns, name, grace_period_seconds=grace, propagation_policy=policy,
-            preconditions=options.get("preconditions"),
-            dry_run=_dry_run(request) or "All" in (options.get("dryRun") or []),
-        )  # fmt: skip
-        return json_response(result)
-    raise errors.method_not_allowed()
-
-
-async def bind_pod(registry: Registry, namespace: str, name: str, binding: Obj) -> Obj:
-    """``pods/binding``: set spec.nodeName once (409 when already bound) and the PodScheduled condition."""
-    target = (binding or {}).get("target") or {}
-    node = target.get("name")
-    if not node:
-        raise errors.invalid(
-            "Binding",
-            name,
-            [{"reason": "FieldValueRequired", "message": "Required value", "field": "target.name"}],
-        )
-    await registry.bind(namespace, name, node)
-    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
-
-
-async def serve_watch(request: web.Request, registry: Registry, target: Target) -> web.StreamResponse:
-    """Chunked newline-delimited WatchEvents until ``timeoutSeconds`` or the client leaves."""
-    info = target.info
-    timeout = _int(request, "timeoutSeconds")
-    if timeout is None:
-        timeout = random.randint(1800, 3600)  # minRequestTimeout .. 2x, as real
-    bookmarks = request.query.get("allowWatchBookmarks", "").lower() in ("1", "true")
-    # WatchList (client-go informers): replay the state, then a BOOKMARK marking the end of it
-    initial_events = request.query.get("sendInitialEvents", "").lower() in ("1", "true")
-    if initial_events and (not bookmarks or request.query.get("resourceVersionMatch") != "NotOlderThan"):
-        raise errors.invalid(
-            "ListOptions",
-            "",
-            [{"reason": "FieldValueForbidden", "field": "sendInitialEvents",
-              "message": "Forbidden: sendInitialEvents requires setting allowWatchBookmarks=true and "
-              "resourceVersionMatch=NotOlderThan"}],
-            "meta.k8s.io",
-        )  # fmt: skip
-    try:
-        stream = registry.watch(
-            info.plural,
-            target.namespace,
-            resource_version=None if initial_events else request.query.get("resourceVersion"),
-            label_selector=request.query.get("labelSelector"),
-            field_selector=request.query.get("fieldSelector"),
-        )
-    except errors.ApiError as e:
-        if e.code == 410:
-            return await watch_error(request, e)
-        raise
-    resp = web.StreamResponse(headers={"Content-Type": "application/json"})
-    resp.enable_chunked_encoding()
-    await resp.prepare(request)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    as_table, first_table = tables.wants_table(request.headers.get("Accept", "")), True
-    # cacheWatcher: bookmarks every minute, and one 2s before the deadline
-    next_bookmark = min(loop.time() + 60, deadline - 2)
-    try:
-        while True:
-            if initial_events and stream.initial_drained:
-                initial_events = False
-                end = {"kind": info.kind, "apiVersion": info.api_version,
-                       "metadata": {"resourceVersion": str(stream.snapshot_rv), "creationTimestamp": None,
-                                    "annotations": {"k8s.io/initial-events-end": "true"}}}  # fmt: skip
-                await resp.write(dumps({"type": "BOOKMARK", "object": end}) + b"\n")
-            now = loop.time()
-            if now >= deadline:
-                break
-            transport = request.transport
-            if transport is None or transport.is_closing():
-                break
-            wait = min(deadline - now, 1.0)
-            if bookmarks and next_bookmark > now:
-                wait = min(wait, next_bookmark - now)
-            event = await stream.next(timeout=wait)
-            if event is not None:
-                obj = event[1]
-                if as_table:  # kubectl get -w: rows; column definitions only with the first event
-                    obj = tables.to_table(info, [obj], None)
-                    if not first_table:
-                        obj["columnDefinitions"] = []
-                    first_table = False
-                await resp.write(dumps({"type": event[0], "object": obj}) + b"\n")
-                continue
-            if initial_events:
-                continue  # the snapshot just ended: its marker goes first
-            if bookmarks and loop.time() >= next_bookmark:
-                bookmark = {"kind": info.kind, "apiVersion": info.api_version,
-                            "metadata": {"resourceVersion": str(registry.store.resource_version),
-                                         "creationTimestamp": None}}  # fmt: skip
-                await resp.write(dumps({"type": "BOOKMARK", "object": bookmark}) + b"\n")
-                next_bookmark = min(loop.time() + 60, deadline - 2)
-                if next_bookmark <= loop.time():
-                    next_bookmark = deadline + 1
-    except (ConnectionResetError, asyncio.CancelledError, WatchClosed):
-        pass  # client gone, or too slow: it resumes from its last resourceVersion as with a timeout
-    finally:
-        stream.close()
-    with contextlib.suppress(ConnectionResetError, RuntimeError):
-        await resp.write_eof()
-    return resp
-
-
-async def watch_error(request: web.Request, err: errors.ApiError) -> web.StreamResponse:
-    """A watch that cannot start (e.g. 410 Expired) answers 200 with one ERROR event, as real."""
-    resp = web.StreamResponse(headers={"Content-Type": "application/json"})
-    resp.enable_chunked_encoding()
-    await resp.prepare(request)
-    await resp.write(dumps({"type": "ERROR", "object": err.status}) + b"\n")
-    await resp.write_eof()
-    return resp
+    return await handler(Call(request, registry, target, strategy))

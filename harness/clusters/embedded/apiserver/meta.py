@@ -47,3 +47,8 @@ def md(obj: Obj) -> Obj:
         m = {}
         obj["metadata"] = m
     return m
+
+
+def without(obj: Obj, *drop: str) -> Obj:
+    """A shallow copy of ``obj`` without the ``drop`` keys (to compare what may not change)."""
+    return {k: v for k, v in obj.items() if k not in drop}

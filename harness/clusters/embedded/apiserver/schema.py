@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 import jsonschema
 import referencing
 
-from ..validation import FieldError, _go_value
+from .field import FieldError, go_value
 
 if TYPE_CHECKING:
-    from .resources import Resource
+    from .resource import Resource
 
 SCHEMA_VERSION = "v1.30.0-local"
 _SCHEMAS = importlib_resources.files("kubernetes_validate") / "kubernetes-json-schema"
@@ -81,7 +81,7 @@ def schema_errors(info: Resource, obj: dict[str, Any]) -> list[FieldError]:
                 FieldError(
                     "FieldValueTypeInvalid",
                     field,
-                    f"Invalid value: {_go_value(e.instance)}: must be of type {' or '.join(wanted)}",
+                    f"Invalid value: {go_value(e.instance)}: must be of type {' or '.join(wanted)}",
                 )
             )
         elif e.validator == "required":
@@ -91,7 +91,7 @@ def schema_errors(info: Resource, obj: dict[str, Any]) -> list[FieldError]:
             )
         else:
             errs.append(
-                FieldError("FieldValueInvalid", field, f"Invalid value: {_go_value(e.instance)}: {e.message}")
+                FieldError("FieldValueInvalid", field, f"Invalid value: {go_value(e.instance)}: {e.message}")
             )
     return errs
 

@@ -2,14 +2,14 @@
 
 Label selectors: ``k=v``, ``k==v``, ``k!=v``, ``k in (a,b)``, ``k notin (a,b)``, ``k``, ``!k``
 (k8s.io/apimachinery/pkg/labels).  Field selectors: ``=``, ``==``, ``!=`` on the fields each resource's
-registry strategy exposes; any other field is a 400 BadRequest like
+strategy exposes (``Strategy.field_labels``); any other field is a 400 BadRequest like
 ``field label not supported: spec.foo``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,7 +104,11 @@ def selector_from_match(selector: dict[str, Any] | None) -> list[Requirement]:
 
 
 # ---- field selectors -----------------------------------------------------------------------------------
-def _path(*keys: str) -> Callable[[Obj], str]:
+#: reads one field of an object as the string a field selector compares
+FieldGetter = Callable[[Obj], str]
+
+
+def field_getter(*keys: str) -> FieldGetter:
     def get(obj: Obj) -> str:
         cur: Any = obj
         for k in keys:
@@ -118,37 +122,10 @@ def _path(*keys: str) -> Callable[[Obj], str]:
     return get
 
 
-_META = {"metadata.name": _path("metadata", "name"), "metadata.namespace": _path("metadata", "namespace")}
-FIELDS: dict[str, dict[str, Callable[[Obj], str]]] = {
-    "pods": {
-        **_META,
-        "spec.nodeName": _path("spec", "nodeName"),
-        "spec.restartPolicy": _path("spec", "restartPolicy"),
-        "spec.schedulerName": _path("spec", "schedulerName"),
-        "spec.serviceAccountName": _path("spec", "serviceAccountName"),
-        "spec.hostNetwork": _path("spec", "hostNetwork"),
-        "status.phase": _path("status", "phase"),
-        "status.podIP": _path("status", "podIP"),
-        "status.nominatedNodeName": _path("status", "nominatedNodeName"),
-    },
-    "events": {
-        **_META,
-        "involvedObject.kind": _path("involvedObject", "kind"),
-        "involvedObject.namespace": _path("involvedObject", "namespace"),
-        "involvedObject.name": _path("involvedObject", "name"),
-        "involvedObject.uid": _path("involvedObject", "uid"),
-        "involvedObject.apiVersion": _path("involvedObject", "apiVersion"),
-        "involvedObject.resourceVersion": _path("involvedObject", "resourceVersion"),
-        "involvedObject.fieldPath": _path("involvedObject", "fieldPath"),
-        "reason": _path("reason"),
-        "reportingComponent": _path("reportingComponent"),
-        "source": _path("source", "component"),
-        "type": _path("type"),
-    },
-    "namespaces": {**_META, "status.phase": _path("status", "phase")},
-    "secrets": {**_META, "type": _path("type")},
-    "nodes": {**_META, "spec.unschedulable": _path("spec", "unschedulable")},
-    "replicasets": {**_META, "status.replicas": _path("status", "replicas")},
+#: the fields every type supports
+META_FIELDS: dict[str, FieldGetter] = {
+    "metadata.name": field_getter("metadata", "name"),
+    "metadata.namespace": field_getter("metadata", "namespace"),
 }
 
 
@@ -157,17 +134,18 @@ class FieldRequirement:
     field: str
     value: str
     equal: bool
-    getter: Callable[[Obj], str]
+    getter: FieldGetter
 
     def matches(self, obj: Obj) -> bool:
         return (self.getter(obj) == self.value) == self.equal
 
 
-def parse_field_selector(resource: str, text: str | None) -> list[FieldRequirement]:
-    """Parse ``a=b,c!=d``; unknown fields are rejected like the real registry does."""
+def parse_fields(text: str | None, supported: Mapping[str, FieldGetter] | None) -> list[FieldRequirement]:
+    """Parse ``a=b,c!=d`` against the fields a type ``supported`` (None: only the metadata ones, for types
+    without a field label conversion); unknown fields are rejected like the real registry does."""
     if not text or not text.strip():
         return []
-    supported = FIELDS.get(resource, _META)
+    fields = META_FIELDS if supported is None else supported
     reqs: list[FieldRequirement] = []
     for part in text.split(","):
         part = part.strip()
@@ -175,9 +153,9 @@ def parse_field_selector(resource: str, text: str | None) -> list[FieldRequireme
         if not m:
             raise errors.bad_request(f"invalid selector: '{text}'; can't understand '{part}'")
         field, op, value = m.group(1).strip(), m.group(2), m.group(3).strip()
-        getter = supported.get(field)
+        getter = fields.get(field)
         if getter is None:
-            if resource in FIELDS:  # types with a registered field-label conversion func
+            if supported is not None:  # types with a registered field-label conversion func
                 raise errors.bad_request(f"field label not supported: {field}")
             raise errors.bad_request(
                 f'"{field}" is not a known field selector: only "metadata.name", "metadata.namespace"'

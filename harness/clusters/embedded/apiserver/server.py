@@ -11,27 +11,24 @@ import contextlib
 import logging
 import ssl
 from pathlib import Path
-from typing import Any
 
 from aiohttp import web
 
-from .. import authz
 from ..config import ClusterConfig
-from ..pki import cluster_sans, issue_serving_cert
-from . import discovery, errors, handlers, routing
+from . import authz, discovery, errors, handlers, httpio, routing
+from .bootstrap import bootstrap
 from .decoding import REQUEST_WARNINGS
+from .pki import cluster_sans, issue_serving_cert
 from .registry import Registry
 
 log = logging.getLogger(__name__)
 
-#: request storage key for the authenticated user (a typed key where aiohttp has them)
-USER_KEY: Any = web.RequestKey("user", object) if hasattr(web, "RequestKey") else "user"
 _PUBLIC = ("/healthz", "/readyz", "/livez", "/version")
 _VERBS = {"GET": "get", "POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
 
 
 def _error_response(err: errors.ApiError) -> web.Response:
-    return handlers.json_response(err.status, err.code)
+    return httpio.json_response(err.status, err.code)
 
 
 class ApiServer:
@@ -73,7 +70,7 @@ class ApiServer:
                 assert server is not None and server.sockets  # type: ignore[attr-defined]
                 port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
         self.config.api_port = port
-        await self.registry.bootstrap()
+        await bootstrap(self.registry)
         write_kubeconfig(self.config, self.registry.ca_cert_pem or "", self.registry.tokens.admin_token)
         self.ready = ready
         self._janitor = asyncio.create_task(self._expire_events(), name="event-ttl")
@@ -104,7 +101,7 @@ class ApiServer:
         try:
             path = request.path
             if path in _PUBLIC or path.startswith(("/healthz/", "/readyz/", "/livez/")):
-                request[USER_KEY] = None
+                request[httpio.USER_KEY] = None
                 return await handler(request)
             auth = request.headers.get("Authorization", "")
             user = None
@@ -114,7 +111,7 @@ class ApiServer:
                 raise errors.unauthorized()
             if "Impersonate-User" in request.headers:
                 user = self._impersonate(request, user)
-            request[USER_KEY] = user
+            request[httpio.USER_KEY] = user
             warnings: list[str] = []
             token = REQUEST_WARNINGS.set(warnings)
             try:
@@ -151,7 +148,7 @@ class ApiServer:
         )
 
     def _authorize(self, request: web.Request, target: routing.Target | None) -> None:
-        user: authz.User = request[USER_KEY]
+        user: authz.User = request[httpio.USER_KEY]
         if target is None:
             attrs = authz.Attributes(
                 verb=_VERBS.get(request.method, "get").replace("create", "post"), path=request.path
@@ -210,7 +207,7 @@ class ApiServer:
                 return web.Response(status=500, text="[-]startup not finished\n")
             return web.Response(text="ok")
         if path == "/version":
-            return handlers.json_response(discovery.version())
+            return httpio.json_response(discovery.version())
         target = routing.parse(path)
         self._authorize(request, target)
         if target is not None:
@@ -249,7 +246,7 @@ class ApiServer:
             return web.Response(body=body, content_type="application/json")
         if doc is None:
             raise errors.page_not_found()
-        return handlers.json_response(doc)
+        return httpio.json_response(doc)
 
 
 def write_kubeconfig(config: ClusterConfig, ca_pem: str, token: str, path: Path | None = None) -> Path:

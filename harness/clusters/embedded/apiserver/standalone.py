@@ -20,9 +20,9 @@ import httpx
 import yaml
 
 from ..config import ClusterConfig
-from ..store import Store
 from .registry import Registry
 from .server import ApiServer
+from .store import Store
 
 T = TypeVar("T")
 

@@ -186,16 +186,8 @@ async def _read_client(ws: web.WebSocketResponse, proc: ExecProcess, pod_io: Pod
     # returning means the client closed the websocket; serve_exec then stops the process
 
 
-async def serve_portforward(
-    request: web.Request, pod_io: PodIO | None, pod: dict[str, Any]
-) -> web.StreamResponse:
-    """``pods/portforward`` over websocket (v4.channel.k8s.io, what the Python clients speak).
-
-    Port i uses channel 2i for data and 2i+1 for errors; each channel first carries the port number
-    (2 bytes, little endian).  The kubelet may provide ``open_port(namespace, pod, port)`` returning an
-    asyncio (reader, writer) inside the pod's network namespace; otherwise the pod IP is dialled, which is
-    the same for servers listening on all addresses.
-    """
+def _forwarded_ports(request: web.Request) -> list[int]:
+    """``?ports=8888&ports=80,443`` with kube-apiserver's 400s."""
     ports: list[int] = []
     for value in request.query.getall("ports", []):
         for part in value.split(","):
@@ -205,17 +197,18 @@ async def serve_portforward(
                 raise errors.bad_request(f'unable to parse "{part}" as a port: invalid syntax') from None
     if not ports:
         raise errors.bad_request("at least 1 port must be specified")
-    if request.headers.get("Upgrade", "").lower() != "websocket":
-        raise errors.bad_request("Upgrade request required")
-    pod_ip = (pod.get("status") or {}).get("podIP")
+    return ports
+
+
+async def _connect_ports(
+    ws: web.WebSocketResponse, pod_io: PodIO | None, pod: dict[str, Any], ports: list[int]
+) -> tuple[dict[int, asyncio.StreamWriter], list[asyncio.Task[None]]]:
+    """Announce each port on its two channels and connect it; a failure goes to its error channel."""
     opener = getattr(pod_io, "open_port", None)
-    if opener is None and not pod_ip:
-        raise errors.bad_request(f"pod {pod['metadata']['name']} does not have a host assigned")
-    ws = web.WebSocketResponse(protocols=("v4.channel.k8s.io", "portforward.k8s.io"), autoping=True)
-    await ws.prepare(request)
+    pod_ip = (pod.get("status") or {}).get("podIP")
+    ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
     writers: dict[int, asyncio.StreamWriter] = {}
     pumps: list[asyncio.Task[None]] = []
-    ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
     for i, port in enumerate(ports):
         prefix = port.to_bytes(2, "little")
         await _send(ws, 2 * i, prefix)
@@ -230,6 +223,27 @@ async def serve_portforward(
             continue
         writers[2 * i] = writer
         pumps.append(asyncio.create_task(_pump(reader, ws, 2 * i, True)))
+    return writers, pumps
+
+
+async def serve_portforward(
+    request: web.Request, pod_io: PodIO | None, pod: dict[str, Any]
+) -> web.StreamResponse:
+    """``pods/portforward`` over websocket (v4.channel.k8s.io, what the Python clients speak).
+
+    Port i uses channel 2i for data and 2i+1 for errors; each channel first carries the port number
+    (2 bytes, little endian).  The kubelet may provide ``open_port(namespace, pod, port)`` returning an
+    asyncio (reader, writer) inside the pod's network namespace; otherwise the pod IP is dialled, which is
+    the same for servers listening on all addresses.
+    """
+    ports = _forwarded_ports(request)
+    if request.headers.get("Upgrade", "").lower() != "websocket":
+        raise errors.bad_request("Upgrade request required")
+    if getattr(pod_io, "open_port", None) is None and not (pod.get("status") or {}).get("podIP"):
+        raise errors.bad_request(f"pod {pod['metadata']['name']} does not have a host assigned")
+    ws = web.WebSocketResponse(protocols=("v4.channel.k8s.io", "portforward.k8s.io"), autoping=True)
+    await ws.prepare(request)
+    writers, pumps = await _connect_ports(ws, pod_io, pod, ports)
 
     async def close_when_done() -> None:
         # one connection per port and websocket: when the pod side has closed them all, so does the stream

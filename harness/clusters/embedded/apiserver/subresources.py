@@ -1,6 +1,7 @@
 """Computed subresources: ``deployments|replicasets/scale`` (autoscaling/v1 Scale), ``pods/eviction``
-(policy/v1 Eviction: a delete) and ``serviceaccounts/token`` (TokenRequest), as kubectl uses them
-(``kubectl scale``, ``kubectl drain``, ``kubectl create token``).
+(policy/v1 Eviction: a delete), ``pods/binding`` (what the scheduler posts) and
+``serviceaccounts/token`` (TokenRequest), as kubectl uses them (``kubectl scale``, ``kubectl drain``,
+``kubectl create token``).
 """
 
 from __future__ import annotations
@@ -84,6 +85,20 @@ async def evict(registry: Registry, namespace: str, name: str, body: Obj) -> Obj
         propagation_policy=options.get("propagationPolicy"),
         preconditions=options.get("preconditions"),
     )
+    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
+
+
+async def bind_pod(registry: Registry, namespace: str, name: str, binding: Obj) -> Obj:
+    """``pods/binding``: set spec.nodeName once (409 when already bound) and the PodScheduled condition."""
+    target = (binding or {}).get("target") or {}
+    node = target.get("name")
+    if not node:
+        raise errors.invalid(
+            "Binding",
+            name,
+            [{"reason": "FieldValueRequired", "message": "Required value", "field": "target.name"}],
+        )
+    await registry.bind(namespace, name, node)
     return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
 
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from ..store import Event, Watcher
 from .meta import clone
 from .selectors import fields_match, labels_match
+from .store import Event, Watcher
 
 Obj = dict[str, Any]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ..events import record_event
+from ..apiserver.events import record_event
 from .objects import Obj
 
 log = logging.getLogger(__name__)

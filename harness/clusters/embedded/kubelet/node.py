@@ -6,11 +6,11 @@ import asyncio
 import os
 import platform
 
+from ..version import GIT_VERSION as KUBELET_VERSION
 from .api import Obj, RegistryLike, get_or_none
 from .runtime import now_rfc3339
 
 HEARTBEAT_SECONDS = 10.0
-KUBELET_VERSION = "v1.20.15"
 MAX_PODS = 110
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ..events import record_event
+from ..apiserver.events import record_event
 from .api import Obj, RegistryLike
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from typing import Any
 from kubernetes.stream import portforward
 
 from harness.clusters.base import ClusterError
-from harness.hub.k8s import Kube
+from harness.clusters.kube import Kube
 
 
 def resolve_endpoint(kube: Kube, namespace: str, service: str, port: int) -> tuple[str, int]:

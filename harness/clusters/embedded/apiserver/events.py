@@ -9,11 +9,11 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from .apiserver.errors import ApiError
-from .apiserver.meta import now
+from .errors import ApiError
+from .meta import now
 
 if TYPE_CHECKING:
-    from .apiserver.registry import Registry
+    from .registry import Registry
 
 Obj = dict[str, Any]
 
@@ -35,6 +35,16 @@ def _involved(obj: Obj) -> Obj:
     return {k: v for k, v in ref.items() if v != "" or k in ("kind", "name")}
 
 
+def _as_object(ref: Obj) -> Obj:
+    """An ObjectReference ({kind, namespace, name, uid, apiVersion}) in the shape of an object."""
+    return {
+        "kind": ref.get("kind", ""),
+        "apiVersion": ref.get("apiVersion", ""),
+        "fieldPath": ref.get("fieldPath", ""),
+        "metadata": {k: ref.get(k, "") for k in ("namespace", "name", "uid", "resourceVersion")},
+    }
+
+
 async def record_event(
     registry: Registry,
     involved: Obj,
@@ -51,14 +61,7 @@ async def record_event(
     ``field_path`` (e.g. ``spec.containers{notebook}``) goes into involvedObject.fieldPath as the kubelet's
     container events have it; ``host`` into source.host.
     """
-    if "metadata" not in involved:  # an ObjectReference: {kind, namespace, name, uid, apiVersion}
-        involved = {
-            "kind": involved.get("kind", ""),
-            "apiVersion": involved.get("apiVersion", ""),
-            "fieldPath": involved.get("fieldPath", ""),
-            "metadata": {k: involved.get(k, "") for k in ("namespace", "name", "uid", "resourceVersion")},
-        }
-    ref = _involved(involved)
+    ref = _involved(involved if "metadata" in involved else _as_object(involved))
     if field_path:
         ref["fieldPath"] = field_path
     namespace = ref.get("namespace") or "default"

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .apiserver import errors
+from . import errors
 
 Obj = dict[str, Any]
 
@@ -103,8 +103,9 @@ class Store:
 
     def list(self, resource: str, namespace: str | None = None) -> tuple[list[Obj], int]:
         if namespace is None:
+            # etcd key order: "<namespace>/<name>" compared bytewise (what chunked lists page through)
             rows = self._db.execute(
-                "SELECT json FROM objects WHERE resource=? ORDER BY namespace, name", (resource,)
+                "SELECT json FROM objects WHERE resource=? ORDER BY namespace || '/' || name", (resource,)
             ).fetchall()
         else:
             rows = self._db.execute(
@@ -185,6 +186,12 @@ class Store:
                 w.queue.put_nowait(event)
         for listener in self._listeners:
             listener(event)
+
+    def changes_after(self, rv: int) -> tuple[Event, ...] | None:
+        """Every change after ``rv``, oldest first; None when ``rv`` is older than the window."""
+        if rv < self._floor:
+            return None
+        return tuple(event for event in self._history if event.rv > rv)
 
     def add_listener(self, listener: Callable[[Event], None]) -> None:
         """Call ``listener`` synchronously for every event (used for caches such as RBAC)."""

@@ -1,4 +1,6 @@
-"""Thin helpers over the ``kubernetes`` client that the hub deployer, the oracles and reports share.
+"""Thin helpers over the ``kubernetes`` client that the backends, the hub deployer, the oracles and
+reports share.  It lives with the backends ("where") because they use it too; the hub and check layers
+build on it, never the other way round.
 
 Only behaviour every conformant API server has is used (typed CRUD, exec, logs), so the same code
 runs on the embedded cluster, kind and any existing cluster.
