@@ -30,9 +30,33 @@ EMBEDDED_TOOLS = ["uv"]
 
 @nox.session
 def tests(session: nox.Session) -> None:
-    """The harness's own unit and integration tests (integration ones need root, as on CI)."""
-    session.install("-e", ".[test,kind]", *EMBEDDED_TOOLS)
-    session.run("pytest", "-n", "auto", "-p", "no:cacheprovider", "tests/", *session.posargs)
+    """The harness's own unit and integration tests (integration ones need root, as on CI), and every
+    scenario in scenarios/ for the newest KubeSpawner release of the matrix."""
+    newest = KUBESPAWNER_MATRIX[-1]
+    jupyterhub = default_jupyterhub_for(newest)
+    session.install(
+        "-e",
+        ".[test,kind]",
+        f"jupyterhub-kubespawner=={newest}",
+        f"jupyterhub=={jupyterhub}",
+        *EMBEDDED_TOOLS,
+    )
+    # the whole scenario library runs too, on the embedded cluster for the newest release: a change
+    # that breaks a scenario cannot land (nox -s e2e covers every release)
+    session.run(
+        "pytest",
+        "-n",
+        "auto",
+        "-p",
+        "no:cacheprovider",
+        "tests/",
+        "scenarios/",
+        "--kubespawner-version",
+        newest,
+        "--jupyterhub-version",
+        jupyterhub,
+        *session.posargs,
+    )
 
 
 @nox.session
