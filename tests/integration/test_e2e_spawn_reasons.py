@@ -19,6 +19,7 @@ from harness.clusters.base import Cluster
 from harness.clusters.kube import Kube
 from harness.hub import manifests
 from harness.hub.deploy import namespace_name
+from harness.hub.settings import HubSettings
 from harness.hub.target import DeployedHub
 from harness.options import HarnessOptions
 from harness.runner import RunContext, ScenarioFailure, run_scenario
@@ -94,8 +95,7 @@ def staging(cluster: Cluster, options: HarnessOptions) -> Iterator[DeployedHub]:
         versions=options.versions,
         kube_=Kube.from_kubeconfig(cluster.kubeconfig, cluster.context),
         namespace_=namespace_name("staging-reasons"),
-        kubespawner_config=dict(kubespawner),
-        hub_config={},
+        config=HubSettings(dict(kubespawner), {}),
     )
     try:
         hub.setup()
