@@ -475,24 +475,93 @@ def test_pod_spec_is_immutable_except_image(api: httpx.Client) -> None:
     )
 
 
-def test_pvc_spec_is_immutable_except_resources(api: httpx.Client) -> None:
+PVC_SPEC_FORBIDDEN = {
+    "reason": "FieldValueForbidden",
+    "message": "Forbidden: spec is immutable after creation except resources.requests and "
+    "volumeAttributesClassName for bound claims",
+    "field": "spec",
+}
+RESIZE_FORBIDDEN = (
+    "only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must "
+    "support resize"
+)
+
+
+def _bound_claim(api: httpx.Client, name: str, storage_class: str | None = None) -> dict[str, Any]:
+    """A claim marked Bound through the status subresource, as the PV controller would."""
+    spec = {"storageClassName": storage_class} if storage_class is not None else {}
+    created = api.post(PVCS, json=pvc(name=name, **spec))
+    assert created.status_code == 201, created.text
+    body = created.json()
+    body["status"] = {"phase": "Bound"}
+    resp = api.put(f"{PVCS}/{name}/status", json=body)
+    assert resp.status_code == 200, resp.text
+    bound: dict[str, Any] = resp.json()
+    return bound
+
+
+def _with_size(obj: dict[str, Any], size: str) -> dict[str, Any]:
+    obj["spec"]["resources"]["requests"]["storage"] = size
+    return obj
+
+
+def test_pvc_spec_is_immutable_except_resources_of_bound_claims(api: httpx.Client) -> None:
+    """ValidatePersistentVolumeClaimUpdate: only a Bound claim may change its storage request."""
     created = api.post(PVCS, json=pvc(name="grow")).json()
     assert created["metadata"]["finalizers"] == ["kubernetes.io/pvc-protection"]
-    created["spec"]["resources"]["requests"]["storage"] = "2Gi"
-    ok = api.put(f"{PVCS}/grow", json=created)
-    assert ok.status_code == 200, ok.text
-    changed = ok.json()
+    resp = api.put(f"{PVCS}/grow", json=_with_size(created, "2Gi"))
+    assert resp.status_code == 422, resp.text
+    assert resp.json()["details"]["causes"] == [PVC_SPEC_FORBIDDEN]
+    same = api.get(f"{PVCS}/grow").json()
+    assert api.put(f"{PVCS}/grow", json=_with_size(same, "1024Mi")).status_code == 200  # semantically equal
+    changed = api.get(f"{PVCS}/grow").json()
     changed["spec"]["accessModes"] = ["ReadWriteMany"]
     resp = api.put(f"{PVCS}/grow", json=changed)
     assert resp.status_code == 422
-    assert resp.json()["details"]["causes"] == [
-        {
-            "reason": "FieldValueForbidden",
-            "message": "Forbidden: spec is immutable after creation except resources.requests and "
-            "volumeAttributesClassName for bound claims",
-            "field": "spec",
-        }
-    ]
+    assert resp.json()["details"]["causes"] == [PVC_SPEC_FORBIDDEN]
+
+
+def test_bound_pvc_cannot_shrink(api: httpx.Client) -> None:
+    claim = _bound_claim(api, "shrink")
+    resp = api.put(f"{PVCS}/shrink", json=_with_size(claim, "500Mi"))
+    assert resp.json() == invalid(
+        "PersistentVolumeClaim",
+        "shrink",
+        (FORB, "spec.resources.requests.storage", "Forbidden: field can not be less than previous value"),
+    )
+
+
+def test_resize_needs_a_class_that_allows_expansion(api: httpx.Client) -> None:
+    """PersistentVolumeClaimResize admission: 403 for no class or a class without allowVolumeExpansion,
+    whether the claim is updated or patched (what kubectl edit / kubectl patch send)."""
+    classes = "/apis/storage.k8s.io/v1/storageclasses"
+    for name, allow in (("fixed", None), ("growable", True)):
+        sc: dict[str, Any] = {"metadata": {"name": name}, "provisioner": "example.com/x"}
+        if allow is not None:
+            sc["allowVolumeExpansion"] = allow
+        assert api.post(classes, json=sc).status_code == 201
+    expected = {
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+        "message": f'persistentvolumeclaims "static" is forbidden: {RESIZE_FORBIDDEN}',
+        "reason": "Forbidden", "details": {"name": "static", "kind": "persistentvolumeclaims"}, "code": 403,
+    }  # fmt: skip
+    static = _bound_claim(api, "static", storage_class="")
+    assert api.put(f"{PVCS}/static", json=_with_size(static, "2Gi")).json() == expected
+    _bound_claim(api, "fixed-class", storage_class="fixed")
+    patch = {"spec": {"resources": {"requests": {"storage": "2Gi"}}}}
+    resp = api.patch(
+        f"{PVCS}/fixed-class", json=patch, headers={"Content-Type": "application/strategic-merge-patch+json"}
+    )
+    assert resp.status_code == 403
+    assert resp.json()["message"] == f'persistentvolumeclaims "fixed-class" is forbidden: {RESIZE_FORBIDDEN}'
+    _bound_claim(api, "growable-class", storage_class="growable")
+    resp = api.patch(
+        f"{PVCS}/growable-class",
+        json=patch,
+        headers={"Content-Type": "application/strategic-merge-patch+json"},
+    )
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["spec"]["resources"]["requests"]["storage"] == "2Gi"
 
 
 def test_unsupported_field_selector_is_a_bad_request(api: httpx.Client) -> None:

@@ -1,8 +1,9 @@
 """The admission plugins a default kube-apiserver runs on create, in its order, each for the resources
 it handles: NamespaceLifecycle (no new content in a missing or Terminating namespace), ServiceAccount
 (the pod's SA must exist; the ``kube-api-access-*`` projected token volume), DefaultTolerationSeconds,
-DefaultStorageClass and StorageObjectInUseProtection (the pvc/pv-protection finalizers).  Messages are
-the real plugins' messages.
+DefaultStorageClass and StorageObjectInUseProtection (the pvc/pv-protection finalizers); and the
+validating plugins it runs on update: PersistentVolumeClaimResize.  Messages are the real plugins'
+messages.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import errors
 from .meta import md, random_suffix
+from .quantity import QuantityError, parse_quantity
 
 if TYPE_CHECKING:
     from .store import Store
@@ -23,6 +25,7 @@ SA_MOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"
 PVC_PROTECTION = "kubernetes.io/pvc-protection"
 PV_PROTECTION = "kubernetes.io/pv-protection"
 DEFAULT_SC_ANNOTATION = "storageclass.kubernetes.io/is-default-class"
+BETA_CLASS_ANNOTATION = "volume.beta.kubernetes.io/storage-class"
 
 
 def namespace_lifecycle(store: Store, resource: str, namespace: str, name: str) -> None:
@@ -136,6 +139,46 @@ def _protection(finalizer: str) -> Callable[[Store, Obj, str], None]:
     return admit
 
 
+def _claim_class(pvc: Obj) -> str:
+    """GetPersistentVolumeClaimClass: the beta annotation wins over spec.storageClassName."""
+    annotations = md(pvc).get("annotations") or {}
+    if BETA_CLASS_ANNOTATION in annotations:
+        return str(annotations[BETA_CLASS_ANNOTATION])
+    return str((pvc.get("spec") or {}).get("storageClassName") or "")
+
+
+def _requested(pvc: Obj) -> Any:
+    requests = ((pvc.get("spec") or {}).get("resources") or {}).get("requests") or {}
+    try:
+        return parse_quantity(requests.get("storage"))
+    except QuantityError:
+        return None
+
+
+def pvc_resize(store: Store, old: Obj, new: Obj) -> None:
+    """PersistentVolumeClaimResize (plugin/pkg/admission/storage/persistentvolume/resize): a claim may
+    only grow when it is Bound and its (unchanged) StorageClass says ``allowVolumeExpansion: true``.
+    """
+    old_size, new_size = _requested(old), _requested(new)
+    if old_size is None or new_size is None or new_size <= old_size:
+        return
+    name = md(new).get("name", "")
+    if (old.get("status") or {}).get("phase") != "Bound":
+        raise errors.forbidden(
+            "persistentvolumeclaims", name, "", "Only bound persistent volume claims can be expanded"
+        )
+    cls, old_cls = _claim_class(new), _claim_class(old)
+    sc = store.get("storageclasses", "", cls) if cls and cls == old_cls else None
+    if sc is None or sc.get("allowVolumeExpansion") is not True:
+        raise errors.forbidden(
+            "persistentvolumeclaims",
+            name,
+            "",
+            "only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc "
+            "must support resize",
+        )
+
+
 @dataclass(frozen=True)
 class Plugin:
     """A mutating admission plugin: ``admit(store, obj, namespace)`` for creates of ``resources``."""
@@ -156,6 +199,21 @@ PLUGINS: tuple[Plugin, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class UpdatePlugin:
+    """A validating admission plugin for updates of ``resources``' main resource (not a subresource):
+    ``validate(store, old, new)`` raises the plugin's Status or returns."""
+
+    name: str
+    resources: frozenset[str]
+    validate: Callable[[Store, Obj, Obj], None]
+
+
+UPDATE_PLUGINS: tuple[UpdatePlugin, ...] = (
+    UpdatePlugin("PersistentVolumeClaimResize", frozenset({"persistentvolumeclaims"}), pvc_resize),
+)
+
+
 def admit_create(store: Store, resource: str, namespaced: bool, namespace: str, obj: Obj) -> None:
     """Run the create admission chain: NamespaceLifecycle first, then every plugin for ``resource``."""
     if namespaced:
@@ -163,3 +221,13 @@ def admit_create(store: Store, resource: str, namespaced: bool, namespace: str, 
     for plugin in PLUGINS:
         if resource in plugin.resources:
             plugin.admit(store, obj, namespace)
+
+
+def validate_update(store: Store, resource: str, subresource: str | None, old: Obj, new: Obj) -> None:
+    """Run the validating update chain for ``resource``.  The registry calls it after update validation
+    (strategy ValidateUpdate), as the generic store runs ``updateValidation`` after ``BeforeUpdate``."""
+    if subresource:
+        return
+    for plugin in UPDATE_PLUGINS:
+        if resource in plugin.resources:
+            plugin.validate(store, old, new)

@@ -31,13 +31,8 @@ Obj = dict[str, Any]
 _SERVER_SET_ON_CREATE = ("uid", "resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds",
                          "selfLink", "managedFields")  # fmt: skip
 #: metadata an update keeps from the stored object
-_KEPT_ON_UPDATE = (
-    "uid",
-    "creationTimestamp",
-    "deletionTimestamp",
-    "deletionGracePeriodSeconds",
-    "generation",
-)
+_KEPT_ON_UPDATE = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
+                   "generation")  # fmt: skip
 _NAMESPACE_MISMATCH = "the namespace of the provided object does not match the namespace sent on the request"
 
 
@@ -205,7 +200,9 @@ class Registry:
             new = strategy.prepare_subresource_update(subresource, old, obj)
         else:
             new = self._main_update(strategy, old, obj)
+        # validation, then validating admission: the generic store's BeforeUpdate, then updateValidation
         validation.validate_update(info, old, new, subresource)
+        admission.validate_update(self.store, resource, subresource, old, new)
         if dry_run:
             return new
         if strategy.ready_to_remove(new):

@@ -1,10 +1,11 @@
 """PersistentVolumeClaims (pkg/registry/core/persistentvolumeclaim): volumeMode default, spec validation,
-what may change after creation, and ``kubectl get pvc`` columns.  The default StorageClass and the
-pvc-protection finalizer are admission plugins (admission.py).
+what may change after creation, and ``kubectl get pvc`` columns.  The default StorageClass, the
+pvc-protection finalizer and PersistentVolumeClaimResize are admission plugins (admission.py).
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from ..field import FieldError, forbidden, invalid, not_supported, required
@@ -27,6 +28,8 @@ _UPDATE_MSG = (
     "spec is immutable after creation except resources.requests and volumeAttributesClassName "
     "for bound claims"
 )
+
+_SHRINK_MSG = "field can not be less than previous value"
 
 
 def validate_pvc_spec(spec: Obj, path: str) -> list[FieldError]:
@@ -57,6 +60,25 @@ def validate_pvc_spec(spec: Obj, path: str) -> list[FieldError]:
     return errs
 
 
+def _requested_storage(spec: Obj) -> Any:
+    return ((spec.get("resources") or {}).get("requests") or {}).get("storage")
+
+
+def _quantity_or_raw(value: Any) -> Any:
+    try:
+        return parse_quantity(value)
+    except QuantityError:
+        return value  # the create-time rules report the bad quantity
+
+
+def _with_storage(spec: Obj, storage: Any) -> Obj:
+    """``spec`` with requests.storage replaced, so that 1Gi and 1024Mi compare equal (Semantic.DeepEqual)."""
+    resources = spec.get("resources") or {}
+    if "requests" not in resources:
+        return spec
+    return {**spec, "resources": {**resources, "requests": {**resources["requests"], "storage": storage}}}
+
+
 class PersistentVolumeClaimStrategy(Strategy):
     created_status: Obj | None = {}
     generation = True
@@ -74,13 +96,28 @@ class PersistentVolumeClaimStrategy(Strategy):
         return validate_pvc_spec(obj.get("spec") or {}, "spec")
 
     def validate_update(self, old: Obj, new: Obj) -> list[FieldError]:
-        old_spec = old.get("spec") or {}
-        drop = ["resources", "volumeAttributesClassName"]
+        """ValidatePersistentVolumeClaimUpdate (ExpandPersistentVolumes on, the default since 1.11).
+
+        Only a Bound claim's ``resources.requests.storage`` may change (and never shrink); ``volumeName``
+        may be set once.  Whether growing is allowed is the PersistentVolumeClaimResize admission's call
+        (``admission.pvc_resize``), made after this validation, as kube-apiserver orders them.
+        """
+        old_spec, new_spec = old.get("spec") or {}, new.get("spec") or {}
+        drop = ["volumeAttributesClassName"]
         if not old_spec.get("volumeName"):
             drop.append("volumeName")  # binding a claim sets it once
-        if without(old_spec, *drop) != without(new.get("spec") or {}, *drop):
-            return [forbidden("spec", _UPDATE_MSG)]
-        return []
+        old_size = _quantity_or_raw(_requested_storage(old_spec))
+        new_size = _quantity_or_raw(_requested_storage(new_spec))
+        # the status is the stored one: PrepareForUpdate keeps it on a main-resource update
+        bound = (new.get("status") or {}).get("phase") == "Bound"
+        errs: list[FieldError] = []
+        if _with_storage(without(old_spec, *drop), old_size) != _with_storage(
+            without(new_spec, *drop), old_size if bound else new_size
+        ):
+            errs.append(forbidden("spec", _UPDATE_MSG))
+        if isinstance(old_size, Decimal) and isinstance(new_size, Decimal) and new_size < old_size:
+            errs.append(forbidden("spec.resources.requests.storage", _SHRINK_MSG))
+        return errs
 
     def row(self, o: Obj) -> list[Any]:
         spec, status = o.get("spec") or {}, o.get("status") or {}
