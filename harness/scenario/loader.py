@@ -30,6 +30,8 @@ from harness.scenario.models import (
     ITEM_KEYS,
     STEP_BODIES,
     Applicability,
+    CreatePvcStep,
+    CreatePvStep,
     KnownIssue,
     Releases,
     Scenario,
@@ -151,6 +153,10 @@ def _one_pydantic_problem(doc: _MarkedDocument, details: ErrorDetails) -> None:
         doc.problem(path, f"expected {details.get('ctx', {}).get('expected')}, got {_describe(value)}")
     elif kind == "too_short" and isinstance(value, list):
         doc.problem(path, "must not be empty")
+    elif kind == "greater_than":
+        bound = details.get("ctx", {}).get("gt")
+        shown = f"{bound:g}" if isinstance(bound, (int, float)) else str(bound)
+        doc.problem(path, f"expected a number greater than {shown}, got {_describe(value)}")
     elif kind == "value_error":
         doc.problem(path, details["msg"].removeprefix("Value error, "))
     else:
@@ -290,6 +296,26 @@ def _check_references(doc: _MarkedDocument, scenario: Scenario) -> None:
             )
 
 
+def _check_volume_references(doc: _MarkedDocument, scenario: Scenario) -> None:
+    """A create_pvc's volume_name must name a create_pv of the scenario: the harness gives that PV its
+    cluster-wide name, and binding to someone else's PV would touch what the harness does not own."""
+    volumes: list[str] = []
+    for path, item in _iter_steps(scenario):
+        if isinstance(item.body, CreatePvStep):
+            if item.body.name in volumes:
+                doc.problem((*path, item.kind, "name"), f"duplicate PV {item.body.name!r}")
+            volumes.append(item.body.name)
+    for path, item in _iter_steps(scenario):
+        volume = item.body.volume_name if isinstance(item.body, CreatePvcStep) else None
+        if volume is not None and volume not in volumes:
+            made = ", ".join(dict.fromkeys(volumes)) or "none"
+            doc.problem(
+                (*path, item.kind, "volume_name"),
+                f"unknown PV {volume!r}{did_you_mean(volume, volumes)}; volume_name "
+                f"must name a create_pv step's PV (created here: {made})",
+            )
+
+
 # ---------------------------------------------------------------------------------------- public
 def parse_scenario(text: str, file: str = "<string>", base_dir: Path | None = None) -> Scenario:
     """Validate scenario YAML ``text``; ``file`` is the name messages show. Raises ScenarioError.
@@ -313,6 +339,7 @@ def parse_scenario(text: str, file: str = "<string>", base_dir: Path | None = No
         resolved = check_z2jh(doc, Path(file).parent if base_dir is None else base_dir)
     if scenario is not None:
         _check_references(doc, scenario)
+        _check_volume_references(doc, scenario)
     if doc.problems:
         raise ScenarioError(doc.problems)
     assert scenario is not None
