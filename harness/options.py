@@ -209,6 +209,15 @@ OPTION_SPECS: tuple[OptionSpec, ...] = (
         real_cluster_only=True,
     ),
     OptionSpec(
+        "host_path_dir",
+        "--host-path-dir",
+        "JHSC_HOST_PATH_DIR",
+        "str",
+        "absolute directory on the node(s) where create_pv makes hostPath volumes (existing; "
+        "kind: /var/local/jhsc-static-volumes; unset on existing: create_pv steps are skipped)",
+        real_cluster_only=True,
+    ),
+    OptionSpec(
         "cluster_restart_command",
         "--cluster-restart-command",
         "JHSC_CLUSTER_RESTART_COMMAND",
@@ -259,6 +268,7 @@ class HarnessOptions:
     service_access: str | None = None
     allow_cluster_restart: bool = False
     cluster_restart_command: str | None = None
+    host_path_dir: str | None = None
 
     def __post_init__(self) -> None:
         if not self.jupyterhub_version:
@@ -280,6 +290,8 @@ class HarnessOptions:
                 f"--results-name: {self.results_name!r} is not a file name; "
                 "use letters, digits, '.', '_' and '-'"
             )
+        if self.host_path_dir is not None and not self.host_path_dir.startswith("/"):
+            raise OptionsError(f"--host-path-dir: {self.host_path_dir!r} is not an absolute path on the node")
         if bool(self.hub_url) != bool(self.hub_token):
             raise OptionsError("--hub-url and --hub-token go together: give both or neither")
         if self.hub_url and self.cluster == "embedded":

@@ -23,8 +23,9 @@ from typing import Any
 from harness.checks.errors import CheckFailed
 from harness.checks.pods import get_server_pod, locate, notebook_container
 from harness.clusters.base import MANAGED_BY_LABEL, MANAGED_BY_VALUE, Images
-from harness.clusters.kube import Kube, wait_for
+from harness.clusters.kube import Kube
 from harness.hub.driver import HubClient
+from harness.hub.oneshot import run_to_completion
 
 READER_MOUNT = "/pvc"
 READER_LABELS = {"app.kubernetes.io/component": "jhsc-reader"}
@@ -182,32 +183,17 @@ def _run_claim_pod(
     users = _claim_in_use(kube, namespace, claim)
     user_nodes = {node for node in users.values() if node}
     name = manifest["metadata"]["name"]
-    kube.create(manifest, namespace=namespace)
-    try:
 
-        def finished() -> str | None:
-            pod = kube.get("pod", namespace, name) or {}
-            node = (pod.get("spec") or {}).get("nodeName")
-            if node and user_nodes and node not in user_nodes:
-                raise CheckFailed(
-                    f"PVC {claim} (ReadWriteOnce) is in use by pod {', '.join(users)} on node "
-                    f"{', '.join(sorted(user_nodes))}, and pod {name} was scheduled to node {node}, "
-                    "where it cannot be attached; stop the server first"
-                )
-            phase = (pod.get("status") or {}).get("phase")
-            return phase if phase in ("Succeeded", "Failed") else None
+    def attachable(pod: dict[str, Any]) -> None:
+        node = (pod.get("spec") or {}).get("nodeName")
+        if node and user_nodes and node not in user_nodes:
+            raise CheckFailed(
+                f"PVC {claim} (ReadWriteOnce) is in use by pod {', '.join(users)} on node "
+                f"{', '.join(sorted(user_nodes))}, and pod {name} was scheduled to node {node}, "
+                "where it cannot be attached; stop the server first"
+            )
 
-        phase = wait_for(
-            f"pod {name} (claim {claim}) to finish",
-            finished,
-            timeout=timeout,
-            last=lambda: str(
-                ((kube.get("pod", namespace, name) or {}).get("status") or {}).get("containerStatuses")
-            ),
-        )
-        return str(phase), kube.logs(namespace, name)
-    finally:
-        kube.core.delete_namespaced_pod(name, namespace, grace_period_seconds=0)
+    return run_to_completion(kube, namespace, manifest, f"claim {claim}", timeout, check=attachable)
 
 
 def read_from_pvc(

@@ -1,9 +1,9 @@
 """The one seam between "where the cluster is" and everything the harness does on it.
 
 Deploy, drive and check code (harness/hub, harness/checks, harness/runner.py) only ever talks to a
-``Cluster``.  Backends differ in exactly four things, and nothing else may leak out of them:
+``Cluster``.  Backends differ in exactly five things, and nothing else may leak out of them:
 how the cluster comes up and goes away, how images get there, how the runner reaches a Service,
-and how a node restarts.
+how a node restarts, and which node directory may hold hostPath volumes (``create_pv``).
 """
 
 from __future__ import annotations
@@ -88,6 +88,15 @@ class Cluster(abc.ABC):
     @abc.abstractmethod
     def restart(self) -> None:
         """Restart the node(s) the way a reboot would, keeping API objects and volume data."""
+
+    def host_path_dir(self) -> str | None:
+        """An absolute directory on the node(s) where ``create_pv`` may make hostPath volumes, or None.
+
+        Only the place differs per backend: the harness makes and removes ``<dir>/<namespace>/<pv>``
+        through a pod that mounts ``<dir>``, the same way on every backend (hub/static_storage.py).
+        None makes ``create_pv`` steps skip with the reason.
+        """
+        return None
 
     def __enter__(self) -> Cluster:
         self.start()

@@ -92,6 +92,10 @@ class ExistingBackend(Cluster):
             raise ClusterError(f"Service {namespace}/{service} has no ClusterIP")
         yield f"http://{ip}:{port}"
 
+    def host_path_dir(self) -> str | None:
+        """Only where the user says (--host-path-dir): the harness cannot know which node dirs are free."""
+        return self.options.host_path_dir
+
     def restart_unsupported_reason(self) -> str | None:
         if not self.options.allow_cluster_restart:
             return "restarting an existing cluster needs --allow-cluster-restart"

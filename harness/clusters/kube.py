@@ -8,6 +8,7 @@ runs on the embedded cluster, kind and any existing cluster.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -132,6 +133,17 @@ class Kube:
 
 def is_not_found(exc: BaseException) -> bool:
     return isinstance(exc, ApiException) and exc.status == 404
+
+
+def status_message(exc: ApiException) -> str:
+    """The API server's own words (the Status ``message``), as kubectl prints them."""
+    try:
+        body = json.loads(exc.body or "")
+    except (TypeError, ValueError):
+        body = None
+    if isinstance(body, dict) and body.get("message"):
+        return str(body["message"])
+    return f"{exc.status} {exc.reason}"
 
 
 def wait_for(

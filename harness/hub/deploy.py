@@ -154,16 +154,25 @@ def restart_hub(
     wait_deployment_ready(kube, namespace, "hub", manifests.HUB_LABELS, timeout)
 
 
-def delete_namespace(kube: Kube, namespace: str, *, wait: bool = True, timeout: float = 180) -> None:
-    """Delete a namespace the harness made (refuses others) and wait until it is gone."""
+def _owned_namespace(kube: Kube, namespace: str) -> bool:
+    """Whether ``namespace`` exists; raise when it is not one the harness made."""
     ns = kube.get("namespace", None, namespace)
     if ns is None:
-        return
+        return False
     if (ns["metadata"].get("labels") or {}).get(MANAGED_BY_LABEL) != MANAGED_BY_VALUE:
         raise RuntimeError(f"refusing to delete namespace {namespace}: not labelled {MANAGED_BY_LABEL}")
-    # Workloads and pods first, pods with no grace, and wait for them: the namespace controller
-    # otherwise waits out every pod's grace period (on Kubernetes < 1.21 the first pod's for all)
-    # and backs off exponentially while pods remain, which made deletion take over a minute.
+    return True
+
+
+def delete_workloads(kube: Kube, namespace: str, *, wait: bool = True, timeout: float = 180) -> None:
+    """Delete the Deployments, ReplicaSets and pods (no grace) of a harness namespace; wait for the pods.
+
+    Doing this before the namespace matters: the namespace controller otherwise waits out every pod's
+    grace period (on Kubernetes < 1.21 the first pod's for all) and backs off exponentially while pods
+    remain, which made deletion take over a minute.
+    """
+    if not _owned_namespace(kube, namespace):
+        return
     try:
         kube.apps.delete_collection_namespaced_deployment(namespace)
         kube.apps.delete_collection_namespaced_replica_set(namespace)
@@ -178,6 +187,13 @@ def delete_namespace(kube: Kube, namespace: str, *, wait: bool = True, timeout: 
     except ApiException as exc:
         if not is_not_found(exc):
             raise
+
+
+def delete_namespace(kube: Kube, namespace: str, *, wait: bool = True, timeout: float = 180) -> None:
+    """Delete a namespace the harness made (refuses others), workloads first, and wait until it is gone."""
+    if not _owned_namespace(kube, namespace):
+        return
+    delete_workloads(kube, namespace, wait=wait, timeout=timeout)
     try:
         kube.core.delete_namespace(namespace)
     except ApiException as exc:

@@ -19,6 +19,10 @@ from harness.hub import deploy, manifests, slugs
 from harness.hub.config import HubConfigInput, merged_config, render_hub_config
 from harness.hub.driver import HubClient
 from harness.hub.settings import ConfigChange, HubSettings, TraitDiff, diff
+from harness.hub.static_storage import StaticVolumes
+
+#: Steps that change the cluster behind the hub's back, as an admin's kubectl would.
+OUT_OF_BAND_STEPS: tuple[str, ...] = ("delete_pvc", "delete_pod", "resize_pvc", "create_pv", "create_pvc")
 
 #: Users an existing hub may be driven with all start with this; the harness touches no others.
 EXISTING_HUB_USER_PREFIX = "jhsc-"
@@ -82,6 +86,8 @@ class HubTarget(abc.ABC):
     namespace: str | None = None
     kube: Kube | None = None
     images: Images | None = None
+    #: The run's pre-provisioned PVs (``create_pv``); None where the target cannot make them.
+    static_volumes: StaticVolumes | None = None
 
     @abc.abstractmethod
     def setup(self) -> None: ...
@@ -159,6 +165,9 @@ class DeployedHub(HubTarget):
 
     def setup(self) -> None:
         self.images = self.cluster.images(self.versions)
+        host_dir = self.cluster.host_path_dir()
+        if host_dir is not None:
+            self.static_volumes = StaticVolumes(self.kube_, self.namespace_, host_dir, self.images)
         deploy.create_namespace(self.kube_, self.namespace_)
         self._config_input = HubConfigInput(
             namespace=self.namespace_,
@@ -240,6 +249,14 @@ class DeployedHub(HubTarget):
         deploy.wait_hub_ready(self.kube_, self.namespace_, timeout=300)
         self._connect()
 
+    def unsupported_reason(self, step_kind: str) -> str | None:
+        if step_kind == "create_pv" and self.static_volumes is None:
+            return (
+                f"create_pv needs a node directory for hostPath volumes, and the {self.cluster.backend} "
+                "cluster names none (--host-path-dir)"
+            )
+        return None
+
     def teardown(self, keep: bool) -> None:
         try:
             if self._client is not None:
@@ -247,7 +264,22 @@ class DeployedHub(HubTarget):
             self._stack.close()
         finally:
             if not keep:
+                self._delete_everything()
+
+    def _delete_everything(self) -> None:
+        """Pods first, then the node directories they used, the namespace, and the cluster-wide PVs
+        (which the namespace does not take with it); each step also when an earlier one failed."""
+        static = self.static_volumes
+        try:
+            if static is not None and static.created:
+                deploy.delete_workloads(self.kube_, self.namespace_)
+                static.remove_dirs()
+        finally:
+            try:
                 deploy.delete_namespace(self.kube_, self.namespace_, wait=True)
+            finally:
+                if static is not None:
+                    static.delete_volumes()
 
 
 @dataclass
@@ -326,6 +358,11 @@ class ExistingHub(HubTarget):
     def unsupported_reason(self, step_kind: str) -> str | None:
         if step_kind in ("restart_hub", "upgrade_chart", "restart_cluster"):
             return f"{step_kind} needs a hub the harness deployed (running against an existing hub)"
+        if step_kind in OUT_OF_BAND_STEPS:
+            return (
+                f"{step_kind} changes the cluster behind the hub's back: it needs a hub the harness "
+                "deployed (running against an existing hub)"
+            )
         if step_kind in ("expect_pvc", "expect_pvcs", "expect_mount") and self.namespace is None:
             return f"{step_kind} needs the existing hub's user namespace (--namespace)"
         return None

@@ -94,6 +94,10 @@ class EmbeddedBackend(Cluster):
             raise ClusterError(f"service {namespace}/{service} has no ClusterIP")
         yield f"http://{ip}:{port}"
 
+    def host_path_dir(self) -> str | None:
+        """Under the data dir: the node is this host, and the directory goes with the cluster."""
+        return str(self.data_dir / "static-volumes")
+
     def restart(self) -> None:
         cluster = self._running()
         cluster.stop()

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 STORAGE_CLASS = "standard"
 PROVISIONER_NAMESPACE = "local-path-storage"
 PROVISIONER_SELECTOR = "app=local-path-provisioner"
+#: Node directory for create_pv's hostPath volumes (the node is a container of this cluster).
+KIND_HOST_PATH_DIR = "/var/local/jhsc-static-volumes"
 
 
 class KindBackend(Cluster):
@@ -167,6 +169,10 @@ class KindBackend(Cluster):
             yield f"http://127.0.0.1:{local}"
 
     # -- restart -----------------------------------------------------------------------------------
+
+    def host_path_dir(self) -> str | None:
+        """--host-path-dir, else a directory in the (single) node container, which only this cluster uses."""
+        return self._options.host_path_dir or KIND_HOST_PATH_DIR
 
     def restart(self) -> None:
         """``docker restart`` every node; wait until each kubelet reported again and storage is back."""
