@@ -12,6 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 from harness.steps import (
+    create_pv,
+    create_pvc,
+    delete_pod,
+    delete_pvc,
     delete_server,
     delete_user,
     expect_file,
@@ -19,6 +23,7 @@ from harness.steps import (
     expect_pvc,
     expect_pvcs,
     expect_spawn_failure,
+    resize_pvc,
     restart_cluster,
     restart_hub,
     start,
@@ -45,6 +50,11 @@ RUNNERS: dict[str, StepRunner] = {
     "restart_cluster": restart_cluster.run,
     "delete_server": delete_server.run,
     "delete_user": delete_user.run,
+    "delete_pvc": delete_pvc.run,
+    "delete_pod": delete_pod.run,
+    "resize_pvc": resize_pvc.run,
+    "create_pv": create_pv.run,
+    "create_pvc": create_pvc.run,
 }
 
 __all__ = ["RUNNERS", "RunContext", "StepContext", "StepRunner", "StepSkipped"]
