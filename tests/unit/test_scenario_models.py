@@ -48,6 +48,11 @@ steps:
   - expect_pvcs: {only: [claim-alice, claim-alice-home]}
   - write_file: {pvc: claim-alice, sub_path: home, path: b.txt, content: "y"}
   - expect_file: {pvc: claim-alice, path: home/b.txt, content: "y"}
+  - create_pv: {name: home, size: 1Gi, access_modes: [ReadWriteMany]}
+  - create_pvc: {name: home, size: 1Gi, access_modes: [ReadWriteMany], volume_name: home}
+  - resize_pvc: {name: home, size: 2Gi, rejected: "only dynamically provisioned pvc can be resized"}
+  - delete_pod: {user: alice}
+  - delete_pvc: {name: home, wait: false}
 finally:
   - delete_user: {user: alice}
 """
@@ -63,7 +68,7 @@ def test_steps_keep_their_line_numbers() -> None:
     scenario = parse_scenario(EXAMPLE, "example.yaml")
     assert [step.location.line for step in scenario.steps[:4]] == [12, 13, 14, 15]
     assert str(scenario.steps[0].location) == "example.yaml:12:5"
-    assert str(scenario.finally_[0].location) == "example.yaml:32:5"
+    assert str(scenario.finally_[0].location) == "example.yaml:37:5"
     assert scenario.source == "example.yaml"
 
 

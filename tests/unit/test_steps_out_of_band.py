@@ -418,3 +418,16 @@ def test_delete_pod_of_a_server_that_is_not_running_fails() -> None:
     kube.hub.stopped = True
     with pytest.raises(CheckFailed, match="server alice is not running"):
         _run("delete_pod: {user: alice}", kube)
+
+
+# -------------------------------------------------------------------------------------------- models
+def test_body_defaults_and_an_explicit_null_storage_class() -> None:
+    pvc = _item("create_pvc: {name: a, size: 1Gi}").body
+    assert (pvc.storage_class, pvc.access_modes, pvc.volume_name) == ("", ["ReadWriteOnce"], None)
+    assert _item("create_pvc: {name: a, size: 1Gi, storage_class: null}").body.storage_class is None
+    pv = _item("create_pv: {name: a, size: 500Mi}").body
+    assert (pv.storage_class, pv.access_modes) == ("", ["ReadWriteOnce"])
+    delete = _item("delete_pvc: {name: a}").body
+    assert (delete.wait, delete.timeout) == (True, 60.0)
+    assert _item("delete_pod: {user: alice}").body.timeout == 120.0
+    assert _item("resize_pvc: {name: a, size: 2Gi}").body.rejected is None
