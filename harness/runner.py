@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.checks.errors import CheckFailed, CheckSkipped
+from harness.checks.pods import object_user
 from harness.clusters.base import HubVersions
 from harness.clusters.kube import Kube
 from harness.hub.deploy import namespace_name
@@ -64,6 +65,8 @@ def scenario_id(scenario: Any, ctx: RunContext) -> str:
 def describe_step(step: Any) -> str:
     """``start alice/`` / ``expect_pvc claim-alice``: the step in a few words."""
     body = step.body
+    if step.kind == "observe" and body.user is None:
+        return "observe pvcs"
     if getattr(body, "pvc", None) is not None:
         return f"{step.kind} pvc {body.pvc}:{'/'.join(p for p in (body.sub_path, body.path) if p)}"
     if hasattr(body, "user") and hasattr(body, "server"):
@@ -363,16 +366,6 @@ def target_ready(target: HubTarget) -> bool:
     except RuntimeError:
         return False
     return True
-
-
-def object_user(obj: dict[str, Any]) -> str | None:
-    """The hub user a pod or PVC belongs to, per KubeSpawner's annotation (else its user label)."""
-    meta = obj.get("metadata") or {}
-    for kind in ("annotations", "labels"):
-        user = (meta.get(kind) or {}).get("hub.jupyter.org/username")
-        if user is not None:
-            return str(user)
-    return None
 
 
 def _collect(run: _Run, subdir: str = "") -> Path | None:

@@ -14,6 +14,16 @@ from harness.hub.driver import HubClient
 NOTEBOOK_CONTAINER = "notebook"
 
 
+def object_user(obj: dict[str, Any]) -> str | None:
+    """The hub user a pod or PVC belongs to, per KubeSpawner's annotation (else its user label)."""
+    meta = obj.get("metadata") or {}
+    for kind in ("annotations", "labels"):
+        user = (meta.get(kind) or {}).get("hub.jupyter.org/username")
+        if user is not None:
+            return str(user)
+    return None
+
+
 def server_pod_name(hub: HubClient, user: str, server: str) -> str:
     """The pod name KubeSpawner recorded in the server's state (visible with the admin role)."""
     model = hub.server(user, server)

@@ -30,6 +30,7 @@ from harness.scenario.models import (
     ITEM_KEYS,
     STEP_BODIES,
     Applicability,
+    CheckTemplate,
     CreatePvcStep,
     CreatePvStep,
     KnownIssue,
@@ -49,6 +50,7 @@ _SECTIONS: dict[str, type[BaseModel]] = {
     "deploy_with": Releases,
     "applies_to": Applicability,
     "known_issue": KnownIssue,
+    "check": CheckTemplate,
 }
 _HUB_CONFIG_KEY = re.compile(r"^[A-Za-z_]\w*\.[A-Za-z_]\w*$")
 

@@ -415,6 +415,15 @@ class CreatePvcStep(_Body):
     _size = field_validator("size")(_check_quantity)
 
 
+class ObserveStep(_Body):
+    """Record what is there without judging it: the user PVCs (and whose they are) and, with ``user``,
+    the claims that server's pod mounts. Never fails; ``jhsc check`` turns these notes into findings."""
+
+    user: str | None = Field(None, description="Also record the claims this user's server mounts.")
+    server: str = Field("", description='Named server of `user`, or "" for the default server.')
+    label: str = Field("", description="What the observation is, e.g. 'after the upgrade' (in the note).")
+
+
 #: Step name -> body model, in the order documentation lists them.
 STEP_BODIES: dict[str, type[_Body]] = {
     "start": StartStep,
@@ -435,6 +444,7 @@ STEP_BODIES: dict[str, type[_Body]] = {
     "resize_pvc": ResizePvcStep,
     "create_pv": CreatePvStep,
     "create_pvc": CreatePvcStep,
+    "observe": ObserveStep,
 }
 
 
@@ -608,6 +618,28 @@ class Applicability(_Strict):
         return ", ".join(f"{k} {getattr(self, k)}" for k in GATE_KEYS if getattr(self, k))
 
 
+class CheckTemplate(_Strict):
+    """How ``jhsc check`` may run this scenario over an admin's own storage config (``check:``)."""
+
+    parameterised: bool = Field(
+        False,
+        description="The admin's storage config (KubeSpawner traits or z2jh values) replaces this "
+        "scenario's `kubespawner:` / `z2jh:`; only the steps in `keep` run then.",
+    )
+    keep: list[str] = Field(
+        default_factory=lambda: ["start", "stop", "write_file", "expect_file", "restart_hub", "delete_user"],
+        description="Step kinds that hold for any storage config (no claim names in them).",
+    )
+
+    @field_validator("keep")
+    @classmethod
+    def _known_kinds(cls, value: list[str]) -> list[str]:
+        unknown = [kind for kind in value if kind not in STEP_BODIES]
+        if unknown:
+            raise ValueError(f"unknown step kind(s) {', '.join(unknown)}; expected: {', '.join(STEP_BODIES)}")
+        return value
+
+
 class Scenario(_Strict):
     """One storage conformance scenario (one YAML file)."""
 
@@ -651,6 +683,9 @@ class Scenario(_Strict):
             "Deploy the hub with these releases instead of the matrix row's; with "
             "`restart_hub: {kubespawner: under-test}` the scenario upgrades to the release under test."
         ),
+    )
+    check: CheckTemplate | None = Field(
+        None, description="`jhsc check` may run this scenario over an admin's storage config."
     )
     users: list[User] = Field(min_length=1)
     steps: list[StepItem] = Field(min_length=1)

@@ -23,6 +23,7 @@ from harness.steps import (
     expect_pvc,
     expect_pvcs,
     expect_spawn_failure,
+    observe,
     resize_pvc,
     restart_cluster,
     restart_hub,
@@ -55,6 +56,7 @@ RUNNERS: dict[str, StepRunner] = {
     "resize_pvc": resize_pvc.run,
     "create_pv": create_pv.run,
     "create_pvc": create_pvc.run,
+    "observe": observe.run,
 }
 
 __all__ = ["RUNNERS", "RunContext", "StepContext", "StepRunner", "StepSkipped"]
