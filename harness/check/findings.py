@@ -102,6 +102,12 @@ def _server(user: str, server: str) -> str:
     return f"`{user}`'s server `{server}`" if server else f"`{user}`'s default server"
 
 
+def _deletes(deleted: list[str], kept: list[str]) -> str:
+    """``deletes `a` and keeps `b``` / ``deletes no claim``."""
+    parts = ([f"deletes {_code(deleted)}"] if deleted else []) + ([f"keeps {_code(kept)}"] if kept else [])
+    return " and ".join(parts) or "deletes no claim"
+
+
 # ----------------------------------------------------------------------------------------- topics
 def _names(cells: list[_Cell]) -> list[Finding]:
     out = []
@@ -196,22 +202,17 @@ def _lifecycle(cells: list[_Cell]) -> list[Finding]:
             claims = [claim for claim in named[0].mounts if claim in stopped.pvcs]
             deleted = [claim for claim in claims if claim not in named_gone.pvcs]
             kept = [claim for claim in claims if claim in named_gone.pvcs]
-            text = f"deleting `{user}`'s named server `{named[0].server}` "
-            text += f"deletes {_code(deleted)}" if deleted else ""
-            text += (" and " if deleted and kept else "") + (f"keeps {_code(kept)}" if kept else "")
+            text = f"Deleting `{user}`'s named server `{named[0].server}` {_deletes(deleted, kept)}"
             level: Level = "info"
             default = {m for o in c.observations if o.label == "started" and not o.server for m in o.mounts}
             if any(claim not in default for claim in kept):
                 text += " (left behind: an orphaned claim you delete by hand; kubespawner#873)"
-            out.append(Finding(level, text[0].upper() + text[1:] + ".", "Deleting servers and users"))
+            out.append(Finding(level, text + ".", "Deleting servers and users"))
         if user_gone is not None:
             before = named_gone or stopped
             deleted = sorted(claim for claim in before.pvcs if claim not in user_gone.pvcs)
             kept = sorted(user_gone.pvcs)
-            text = (
-                f"Deleting user `{user}` deletes {_code(deleted)}" if deleted else f"Deleting user `{user}`"
-            )
-            text += (" and" if deleted else "") + (f" keeps {_code(kept)}" if kept else "") + "."
+            text = f"Deleting user `{user}` {_deletes(deleted, kept)}."
             out.append(Finding("info", text, "Deleting servers and users"))
     return out
 

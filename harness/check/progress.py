@@ -8,6 +8,7 @@ long parts, the environment builds and the runs, show progress without flooding 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys

@@ -1,0 +1,178 @@
+"""``jhsc check``: the derived scenarios and the plain-words findings, from synthetic results."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from harness.check.derive import NAMED_SERVER, derive, scenario_name, write
+from harness.check.findings import exit_code, findings, render
+from harness.check.inputs import TraitsInput, read_values
+from harness.report.cells import Cell, Column
+from harness.results import StepRecord, StepStatus, Verdict
+from harness.scenario.loader import load_scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _values(tmp_path: Path, text: str, upgrade: str | None = None) -> Any:
+    path = tmp_path / "values.yaml"
+    path.write_text(text, encoding="utf-8")
+    return read_values(path, "3.3.8" if upgrade else "4.4.0", upgrade)
+
+
+def _kinds(data: dict[str, Any]) -> list[str]:
+    return [next(k for k in item if k in ("start", "stop", "observe", "write_file", "expect_file",
+                                           "restart_hub", "upgrade_chart", "delete_server", "delete_user"))
+            for item in data["steps"]]  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------ derivation
+def test_users_named_servers_restart_deletion_and_upgrade(tmp_path: Path) -> None:
+    source = _values(tmp_path, "hub:\n  allowNamedServers: true\n", upgrade="4.4.0")
+    derived = derive(source, ["dot.user", "x" * 70])
+    assert [(d.role, d.user) for d in derived] == [
+        ("pair", ""), ("lifecycle", "dot.user"), ("upgrade", "dot.user"),
+        ("lifecycle", "x" * 70), ("upgrade", "x" * 70),
+    ]  # fmt: skip
+    lifecycle = derived[1].data
+    assert lifecycle["users"] == [{"name": "dot.user", "named_servers": [NAMED_SERVER]}]
+    assert lifecycle["z2jh"]["chart"] == "3.3.8"
+    kinds = _kinds(lifecycle)
+    assert {"restart_hub", "delete_server", "delete_user"} <= set(kinds)
+    assert kinds.index("restart_hub") < kinds.index("delete_user")
+    upgrade = derived[2].data
+    steps = [item for item in upgrade["steps"] if "upgrade_chart" in item]
+    assert steps == [
+        {"upgrade_chart": {"chart": "4.4.0", "values_file": str((tmp_path / "values.yaml").resolve())}}
+    ]
+    assert all(len(d.name) <= 40 for d in derived)
+
+
+def test_no_named_servers_no_upgrade(tmp_path: Path) -> None:
+    derived = derive(_values(tmp_path, "{}\n"), ["alice"])
+    assert [d.role for d in derived] == ["pair", "lifecycle"]
+    assert "delete_server" not in _kinds(derived[1].data)
+
+
+def test_kubespawner_upgrade_restarts_the_hub_with_the_release(tmp_path: Path) -> None:
+    source = TraitsInput(tmp_path / "s.yaml", {"storage_capacity": "1Gi"}, {}, "6.2.0", "7.1.0")
+    upgrade = next(d for d in derive(source, ["dot.user"]) if d.role == "upgrade").data
+    assert {"restart_hub": {"kubespawner": "7.1.0"}} in upgrade["steps"]
+    assert upgrade["kubespawner"] == {"storage_capacity": "1Gi"}
+    assert upgrade["hub_config"]["JupyterHub.upgrade_db"] is True
+
+
+def test_generated_files_are_valid_scenarios_and_the_library_template_applies(tmp_path: Path) -> None:
+    source = _values(tmp_path, "singleuser:\n  storage:\n    dynamic:\n      pvcNameTemplate: claim-shared\n")
+    library = [load_scenario(path) for path in sorted((ROOT / "scenarios").glob("*.yaml"))]
+    derived = derive(source, ["alice", "user@example.com"], library)
+    templated = [d for d in derived if d.role == "library"]
+    assert [d.name for d in templated] == ["check-persistence-restarts"]
+    data = templated[0].data
+    assert "kubespawner" not in data and data["z2jh"]["chart"] == "4.4.0"
+    kinds = {next(iter(k for k in item if k not in ("kubespawner", "jupyterhub"))) for item in data["steps"]}
+    assert kinds <= {"start", "stop", "write_file", "expect_file", "restart_hub", "restart_cluster"}
+    assert {"restart_hub": {"kubespawner": "7.1.0"}, "kubespawner": "<7"} not in data["steps"]
+    for path in write(derived, tmp_path / "gen"):
+        assert load_scenario(path).name == path.stem
+
+
+def test_scenario_names_are_dns_labels() -> None:
+    assert scenario_name("user@example.com") == "check-user-example-com"
+    long = scenario_name("x" * 70, "-upgrade")
+    assert len(long) <= 40 and long.endswith("-70chars-upgrade")
+
+
+# -------------------------------------------------------------------------------------- findings
+def _observe(
+    label: str, pvcs: dict[str, str], user: str | None = None, server: str = "", mounts=()
+) -> StepRecord:
+    note: dict[str, Any] = {"label": label, "pvcs": pvcs}
+    if user is not None:
+        note.update(user=user, server=server, mounts=list(mounts))
+    return StepRecord("1", "observe", "observe", "x.yaml:1:3", StepStatus.PASSED, note=json.dumps(note))
+
+
+def _cell(name: str, steps: list[StepRecord], verdict: Verdict = Verdict.PASS) -> Cell:
+    column = Column("7.0.0", "5.2.1", "embedded", "v1.20.15")
+    return Cell(name, f"{name}.yaml", "", [], name, column, verdict, steps=steps)
+
+
+def _passed(kind: str) -> StepRecord:
+    return StepRecord("2", kind, kind, "x.yaml:2:3", StepStatus.PASSED)
+
+
+def test_shared_claim_names_deletion_and_hazards(tmp_path: Path) -> None:
+    source = _values(tmp_path, "hub:\n  allowNamedServers: true\n")
+    derived = derive(source, ["dot.user"])
+    shared = {"claim-shared": "alice"}
+    cells = [
+        _cell("check-two-users", [
+            _observe("started", shared, "alice", mounts=["claim-shared"]),
+            _observe("started", shared, "bob", mounts=["claim-shared"]),
+            _observe("after deleting bob", {}),
+        ]),
+        _cell("check-dot-user", [
+            _observe("started", {"claim-dot-user---516c5206": "dot.user"}, "dot.user",
+                     mounts=["claim-dot-user---516c5206"]),
+            _observe("started", {}, "dot.user", "work", mounts=["claim-dot-user---516c5206--work"]),
+            _passed("expect_file"), _passed("expect_file"),
+            _observe("stopped", {"claim-dot-user---516c5206": "dot.user", "claim-dot-user---516c5206--work": "dot.user"}),
+            _observe("after deleting the named server", {"claim-dot-user---516c5206": "dot.user",
+                                                         "claim-dot-user---516c5206--work": "dot.user"}),
+            _observe("after deleting the user", {"claim-dot-user---516c5206--work": "dot.user"}),
+        ]),
+    ]  # fmt: skip
+    found = findings(derived, cells, None)
+    text = render(found, source.describe())
+    assert "## Your users' PVCs will be named" in text
+    assert (
+        "`dot.user` → `claim-dot-user---516c5206` (default server); `claim-dot-user---516c5206--work` (server `work`)"
+        in text
+    )
+    assert "HAZARD: users `alice`, `bob` all mount the claim `claim-shared`" in text
+    assert "HAZARD: deleting user `bob` deleted `claim-shared`" in text and "kubespawner#880" in text
+    assert "Deleting `dot.user`'s named server `work` keeps `claim-dot-user---516c5206--work`" in text
+    assert "orphaned claim" in text
+    assert (
+        "Deleting user `dot.user` deletes `claim-dot-user---516c5206` and keeps `claim-dot-user---516c5206--work`."
+        in text
+    )
+    assert exit_code(found) == 3
+
+
+def test_upgrade_to_another_claim_is_a_failure(tmp_path: Path) -> None:
+    source = _values(tmp_path, "{}\n", upgrade="4.4.0")
+    derived = [d for d in derive(source, ["dot.user"]) if d.role == "upgrade"]
+    failed = StepRecord("9", "expect_file", "expect_file dot.user/ f", "x.yaml:9:3", StepStatus.FAILED,
+                        note="file not found")  # fmt: skip
+    cell = _cell(derived[0].name, [
+        _observe("before the upgrade", {}, "dot.user", mounts=["claim-dot-2euser"]),
+        _observe("after the upgrade", {}, "dot.user", mounts=["claim-dot-user---516c5206"]),
+        failed,
+    ], Verdict.FAIL)  # fmt: skip
+    found = findings(derived, [cell], "chart 4.4.0")
+    text = render(found, source.describe())
+    assert ("After the upgrade to chart 4.4.0, `dot.user`'s default server mounts `claim-dot-user---516c5206` "
+            "instead of `claim-dot-2euser`") in text  # fmt: skip
+    assert "kubespawner#744" in text and exit_code(found) == 1
+
+
+def test_all_well_is_exit_0(tmp_path: Path) -> None:
+    derived = [d for d in derive(_values(tmp_path, "{}\n"), ["alice"]) if d.role == "lifecycle"]
+    cell = _cell("check-alice", [
+        _observe("started", {"claim-alice": "alice"}, "alice", mounts=["claim-alice"]),
+        _observe("stopped", {"claim-alice": "alice"}),
+        _observe("after deleting the user", {}),
+    ])  # fmt: skip
+    found = findings(derived, [cell], None)
+    assert exit_code(found) == 0
+    assert "Deleting user `alice` deletes `claim-alice`." in render(found, "x")
+
+
+def test_a_scenario_that_did_not_run_fails(tmp_path: Path) -> None:
+    derived = derive(_values(tmp_path, "{}\n"), ["alice"])
+    found = findings(derived, [], None)
+    assert exit_code(found) == 1 and "`alice` cannot start a server: did not run" in render(found, "x")
