@@ -53,7 +53,12 @@ def run(command: list[str], log: Path, total: int, results: Path, out: TextIO = 
     with (
         log.open("w", encoding="utf-8") as sink,
         subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},  # lines as they happen, not when a buffer fills
         ) as proc,
     ):
         assert proc.stdout is not None

@@ -14,6 +14,7 @@ from harness.results import StepRecord, StepStatus, Verdict
 from harness.scenario.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
+DEFAULT, WORK = "claim-dot-user---516c5206", "claim-dot-user---516c5206--work"
 
 
 def _values(tmp_path: Path, text: str, upgrade: str | None = None) -> Any:
@@ -108,6 +109,7 @@ def test_shared_claim_names_deletion_and_hazards(tmp_path: Path) -> None:
     source = _values(tmp_path, "hub:\n  allowNamedServers: true\n")
     derived = derive(source, ["dot.user"])
     shared = {"claim-shared": "alice"}
+    both = {DEFAULT: "dot.user", WORK: "dot.user"}
     cells = [
         _cell("check-two-users", [
             _observe("started", shared, "alice", mounts=["claim-shared"]),
@@ -115,31 +117,23 @@ def test_shared_claim_names_deletion_and_hazards(tmp_path: Path) -> None:
             _observe("after deleting bob", {}),
         ]),
         _cell("check-dot-user", [
-            _observe("started", {"claim-dot-user---516c5206": "dot.user"}, "dot.user",
-                     mounts=["claim-dot-user---516c5206"]),
-            _observe("started", {}, "dot.user", "work", mounts=["claim-dot-user---516c5206--work"]),
+            _observe("started", {DEFAULT: "dot.user"}, "dot.user", mounts=[DEFAULT]),
+            _observe("started", {}, "dot.user", "work", mounts=[WORK]),
             _passed("expect_file"), _passed("expect_file"),
-            _observe("stopped", {"claim-dot-user---516c5206": "dot.user", "claim-dot-user---516c5206--work": "dot.user"}),
-            _observe("after deleting the named server", {"claim-dot-user---516c5206": "dot.user",
-                                                         "claim-dot-user---516c5206--work": "dot.user"}),
-            _observe("after deleting the user", {"claim-dot-user---516c5206--work": "dot.user"}),
+            _observe("stopped", both),
+            _observe("after deleting the named server", both),
+            _observe("after deleting the user", {WORK: "dot.user"}),
         ]),
     ]  # fmt: skip
     found = findings(derived, cells, None)
     text = render(found, source.describe())
     assert "## Your users' PVCs will be named" in text
-    assert (
-        "`dot.user` → `claim-dot-user---516c5206` (default server); `claim-dot-user---516c5206--work` (server `work`)"
-        in text
-    )
+    assert f"`dot.user` → `{DEFAULT}` (default server); `{WORK}` (server `work`)" in text
     assert "HAZARD: users `alice`, `bob` all mount the claim `claim-shared`" in text
     assert "HAZARD: deleting user `bob` deleted `claim-shared`" in text and "kubespawner#880" in text
     assert "Deleting `dot.user`'s named server `work` keeps `claim-dot-user---516c5206--work`" in text
     assert "orphaned claim" in text
-    assert (
-        "Deleting user `dot.user` deletes `claim-dot-user---516c5206` and keeps `claim-dot-user---516c5206--work`."
-        in text
-    )
+    assert f"Deleting user `dot.user` deletes `{DEFAULT}` and keeps `{WORK}`." in text
     assert exit_code(found) == 3
 
 
@@ -155,8 +149,10 @@ def test_upgrade_to_another_claim_is_a_failure(tmp_path: Path) -> None:
     ], Verdict.FAIL)  # fmt: skip
     found = findings(derived, [cell], "chart 4.4.0")
     text = render(found, source.describe())
-    assert ("After the upgrade to chart 4.4.0, `dot.user`'s default server mounts `claim-dot-user---516c5206` "
-            "instead of `claim-dot-2euser`") in text  # fmt: skip
+    assert (
+        f"After the upgrade to chart 4.4.0, `dot.user`'s default server mounts `{DEFAULT}` "
+        "instead of `claim-dot-2euser`"
+    ) in text
     assert "kubespawner#744" in text and exit_code(found) == 1
 
 

@@ -197,8 +197,8 @@ class _BundleKube:
 
 
 def test_diagnostics_of_an_existing_hub_leave_other_users_out(tmp_path: Path) -> None:
-    from harness.reports import write_bundle
     from harness.checks.pods import object_user
+    from harness.reports import write_bundle
 
     hub = ExistingHub(url="http://hub", token="t", versions=V, scenario_users=("alice",))
     assert object_user(_obj("x", "jhsc-alice")) == "jhsc-alice" and object_user(_obj("hub")) is None
