@@ -17,7 +17,7 @@ from pathlib import Path
 
 from harness.check import progress
 from harness.check.derive import DEFAULT_USERS, Derived, derive, write
-from harness.check.findings import exit_code, findings, render
+from harness.check.findings import Finding, exit_code, findings, render, worst
 from harness.check.inputs import CheckInput, CheckInputError, ValuesInput, read_traits, read_values
 from harness.options import BACKENDS
 from harness.report.build import build_report
@@ -127,6 +127,8 @@ def pytest_command(args: argparse.Namespace, source: CheckInput, directory: Path
         "--cluster", args.cluster, "--kubespawner-version", kubespawner,
         "--results-name", RESULTS_NAME, "--reports-dir", str(args.reports_dir.resolve()),
     ]  # fmt: skip
+    if source.jupyterhub is not None:
+        command += ["--jupyterhub-version", source.jupyterhub]
     if args.jobs > 1:
         command += ["-n", str(args.jobs)]
     for option in PASSTHROUGH:
@@ -148,10 +150,20 @@ def write_report(args: argparse.Namespace, source: CheckInput, derived: list[Der
     text = render(found, source.describe())
     matrix = render_markdown(merge([(str(path.relative_to(reports)), results)]))
     atomic_write(reports / "check.md", text + "\n" + matrix)
-    build_report(reports)
+    link_from_index(build_report(reports).html, found)
     print(text)
     print(f"report: {reports / 'check.md'} (matrix of every run: {reports / 'index.html'})")
     return exit_code(found)
+
+
+def link_from_index(index: Path, found: list[Finding]) -> None:
+    """Put the findings' verdict and a link to check.md at the top of the merged HTML report."""
+    html = index.read_text(encoding="utf-8")
+    banner = (
+        f'<p class="check-findings"><strong>jhsc check: {worst(found).upper()}</strong> · '
+        '<a href="check.md">the findings in plain words (check.md)</a></p>'
+    )
+    atomic_write(index, html.replace("<body>", "<body>\n" + banner, 1))
 
 
 def _upgrade_target(source: CheckInput) -> str | None:

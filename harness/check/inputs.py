@@ -45,6 +45,11 @@ class ValuesInput:
         return self.config.versions.kubespawner
 
     @property
+    def jupyterhub(self) -> str | None:
+        """The chart's JupyterHub: the matrix column then names what the hub really runs."""
+        return self.config.versions.jupyterhub
+
+    @property
     def hub_config(self) -> dict[str, Any]:
         return self.config.hub_config
 
@@ -62,6 +67,8 @@ class TraitsInput:
     hub_config: dict[str, Any] = field(default_factory=dict)
     kubespawner: str = DEFAULT_KUBESPAWNER
     upgrade_to: str | None = None
+    #: The JupyterHub recorded for the KubeSpawner release (the harness's default).
+    jupyterhub: str | None = None
 
     def describe(self) -> str:
         upgrade = f", upgrading to KubeSpawner {self.upgrade_to}" if self.upgrade_to else ""
