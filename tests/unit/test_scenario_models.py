@@ -53,6 +53,7 @@ steps:
   - resize_pvc: {name: home, size: 2Gi, rejected: "only dynamically provisioned pvc can be resized"}
   - delete_pod: {user: alice}
   - delete_pvc: {name: home, wait: false}
+  - observe: {user: alice, server: work, label: at the end}
 finally:
   - delete_user: {user: alice}
 """
@@ -68,7 +69,7 @@ def test_steps_keep_their_line_numbers() -> None:
     scenario = parse_scenario(EXAMPLE, "example.yaml")
     assert [step.location.line for step in scenario.steps[:4]] == [12, 13, 14, 15]
     assert str(scenario.steps[0].location) == "example.yaml:12:5"
-    assert str(scenario.finally_[0].location) == "example.yaml:37:5"
+    assert str(scenario.finally_[0].location) == "example.yaml:38:5"
     assert scenario.source == "example.yaml"
 
 
