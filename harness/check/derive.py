@@ -170,26 +170,31 @@ def lifecycle(source: CheckInput, user: str) -> dict[str, Any]:
     }
 
 
-def upgrade(source: CheckInput, user: str) -> dict[str, Any] | None:
-    """A stopped user's servers through the planned upgrade: same claim, same files?"""
+def upgrade(source: CheckInput, user: str, running: bool = False) -> dict[str, Any] | None:
+    """A user's servers through the planned upgrade, stopped first (or left running, then stopped and
+    started again on the new release: kubespawner#937): same claim, same files?"""
     step = _upgrade_step(source)
     if step is None:
         return None
-    servers = _servers(source)
+    servers = [""] if running else _servers(source)
     steps: list[dict[str, Any]] = []
     for server in servers:
         steps += _start_and_write(user, server, "before the upgrade")
-    steps += [{"stop": _ref(user, server)} for server in reversed(servers)]
+    if not running:
+        steps += [{"stop": _ref(user, server)} for server in reversed(servers)]
     steps.append(step)
+    if running:
+        steps += [_expect_file(user, ""), {"stop": _ref(user, "")}]
     for server in servers:
         steps += [
             {"start": {**_ref(user, server), "timeout": UPGRADE_START_TIMEOUT}},
             {"observe": {**_ref(user, server), "label": "after the upgrade"}},
             _expect_file(user, server),
         ]
+    how = "running server, stopped and started after" if running else "stopped servers"
     return {
-        "name": scenario_name(user, "-upgrade"),
-        "description": f"jhsc check: {user}'s stopped servers through the upgrade to "
+        "name": scenario_name(user, "-upgrade-running" if running else "-upgrade"),
+        "description": f"jhsc check: {user}'s {how} the upgrade to "
         f"{_upgrade_target(source)}, from {source.describe()}.",
         **_with_upgrade_db(_config(source), source),
         "users": [_user_entry(user, servers)],
@@ -264,11 +269,16 @@ def from_library(source: CheckInput, scenario: Scenario) -> dict[str, Any] | Non
     return data
 
 
+Role = Literal["pair", "lifecycle", "upgrade", "upgrade-running", "library"]
+#: The two upgrade scenarios of a user: servers stopped first, or the default server left running.
+UPGRADES: tuple[tuple[Role, bool], ...] = (("upgrade", False), ("upgrade-running", True))
+
+
 @dataclass(frozen=True)
 class Derived:
     """One generated scenario and what it is for: how ``findings`` reads its observations."""
 
-    role: Literal["pair", "lifecycle", "upgrade", "library"]
+    role: Role
     data: dict[str, Any]
     #: The user it is about (lifecycle, upgrade).
     user: str = ""
@@ -283,9 +293,10 @@ def derive(source: CheckInput, users: Iterable[str], library: Iterable[Scenario]
     scenarios = [Derived("pair", pair(source))]
     for user in users:
         scenarios.append(Derived("lifecycle", lifecycle(source, user), user))
-        upgraded = upgrade(source, user)
-        if upgraded is not None:
-            scenarios.append(Derived("upgrade", upgraded, user))
+        for role, running in UPGRADES:
+            upgraded = upgrade(source, user, running)
+            if upgraded is not None:
+                scenarios.append(Derived(role, upgraded, user))
     for scenario in library:
         templated = from_library(source, scenario)
         if templated is not None:

@@ -217,15 +217,25 @@ def _lifecycle(cells: list[_Cell]) -> list[Finding]:
     return out
 
 
+#: Why an upgrade moves a user to another claim: with the server stopped first, or left running.
+_UPGRADE_CITE = {
+    False: "kubespawner#744 changed how names become claim names; z2jh#3574 for named servers",
+    True: "kubespawner#937: stopped on the new release, the server forgets its legacy claim",
+}
+
+
 def _upgrade(cells: list[_Cell], target: str) -> list[Finding]:
     out: list[Finding] = []
     for c in cells:
-        if c.derived.role != "upgrade":
+        if c.derived.role not in ("upgrade", "upgrade-running"):
             continue
         user = c.derived.user
+        running = c.derived.role == "upgrade-running"
+        when = " (running during the upgrade, then stopped and started)" if running else ""
+        cite = _UPGRADE_CITE[running]
         for before in (o for o in c.observations if o.label == "before the upgrade"):
             after = c.seen("after the upgrade", server=before.server)
-            where = _server(user, before.server)
+            where = _server(user, before.server) + when
             if after is None:
                 out.append(
                     Finding(
@@ -252,9 +262,7 @@ def _upgrade(cells: list[_Cell], target: str) -> list[Finding]:
                         "fail",
                         f"After the upgrade to {target}, {where} mounts {_code(after.mounts)} instead of "
                         f"{_code(before.mounts)}: users like `{user}` start on a different claim and "
-                        "their files stay behind in the old one (kubespawner#744 changed how names "
-                        "become claim names; "
-                        "z2jh#3574 for named servers).",
+                        f"their files stay behind in the old one ({cite}).",
                         "The upgrade",
                     )
                 )

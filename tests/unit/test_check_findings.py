@@ -34,8 +34,8 @@ def test_users_named_servers_restart_deletion_and_upgrade(tmp_path: Path) -> Non
     source = _values(tmp_path, "hub:\n  allowNamedServers: true\n", upgrade="4.4.0")
     derived = derive(source, ["dot.user", "x" * 70])
     assert [(d.role, d.user) for d in derived] == [
-        ("pair", ""), ("lifecycle", "dot.user"), ("upgrade", "dot.user"),
-        ("lifecycle", "x" * 70), ("upgrade", "x" * 70),
+        ("pair", ""), ("lifecycle", "dot.user"), ("upgrade", "dot.user"), ("upgrade-running", "dot.user"),
+        ("lifecycle", "x" * 70), ("upgrade", "x" * 70), ("upgrade-running", "x" * 70),
     ]  # fmt: skip
     lifecycle = derived[1].data
     assert lifecycle["users"] == [{"name": "dot.user", "named_servers": [NAMED_SERVER]}]
@@ -172,3 +172,17 @@ def test_a_scenario_that_did_not_run_fails(tmp_path: Path) -> None:
     derived = derive(_values(tmp_path, "{}\n"), ["alice"])
     found = findings(derived, [], None)
     assert exit_code(found) == 1 and "`alice` cannot start a server: did not run" in render(found, "x")
+
+
+def test_running_through_the_upgrade_cites_937(tmp_path: Path) -> None:
+    source = TraitsInput(tmp_path / "s.yaml", {"storage_capacity": "1Gi"}, {}, "6.2.0", "7.1.0")
+    derived = [d for d in derive(source, ["dot.user"]) if d.role == "upgrade-running"]
+    kinds = _kinds(derived[0].data)
+    assert kinds.index("restart_hub") < kinds.index("stop"), "the server runs through the upgrade"
+    cell = _cell(derived[0].name, [
+        _observe("before the upgrade", {}, "dot.user", mounts=["claim-dot-2euser"]),
+        _observe("after the upgrade", {}, "dot.user", mounts=[DEFAULT]),
+    ], Verdict.FAIL)  # fmt: skip
+    text = render(findings(derived, [cell], "KubeSpawner 7.1.0"), source.describe())
+    assert "`dot.user`'s default server (running during the upgrade, then stopped and started)" in text
+    assert "kubespawner#937" in text
