@@ -16,9 +16,9 @@ import sys
 from pathlib import Path
 
 from harness.check import progress
-from harness.check.derive import DEFAULT_USERS, Derived, derive, write
+from harness.check.derive import DEFAULT_USERS, Derived, derive, upgrade_target, write
 from harness.check.findings import Finding, exit_code, findings, render, worst
-from harness.check.inputs import CheckInput, CheckInputError, ValuesInput, read_traits, read_values
+from harness.check.inputs import CheckInput, CheckInputError, read_traits, read_values
 from harness.options import BACKENDS
 from harness.report.build import build_report
 from harness.report.markdown import render_markdown
@@ -146,7 +146,7 @@ def write_report(args: argparse.Namespace, source: CheckInput, derived: list[Der
     except ResultsError as exc:
         print(f"jhsc check: the run left no readable results: {exc}", file=sys.stderr)
         return 1
-    found = findings(derived, results.cells, _upgrade_target(source))
+    found = findings(derived, results.cells, upgrade_target(source))
     text = render(found, source.describe())
     matrix = render_markdown(merge([(str(path.relative_to(reports)), results)]))
     atomic_write(reports / "check.md", text + "\n" + matrix)
@@ -164,12 +164,6 @@ def link_from_index(index: Path, found: list[Finding]) -> None:
         '<a href="check.md">the findings in plain words (check.md)</a></p>'
     )
     atomic_write(index, html.replace("<body>", "<body>\n" + banner, 1))
-
-
-def _upgrade_target(source: CheckInput) -> str | None:
-    if isinstance(source, ValuesInput):
-        return f"chart {source.upgrade_to_chart}" if source.upgrade_to_chart else None
-    return f"KubeSpawner {source.upgrade_to}" if source.upgrade_to else None
 
 
 def check(argv: list[str]) -> int:

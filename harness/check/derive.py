@@ -81,7 +81,8 @@ def _upgrade_step(source: CheckInput) -> dict[str, Any] | None:
     return {"restart_hub": {"kubespawner": source.upgrade_to}}
 
 
-def _upgrade_target(source: CheckInput) -> str | None:
+def upgrade_target(source: CheckInput) -> str | None:
+    """``chart 4.4.0`` / ``KubeSpawner 7.1.0``: the planned upgrade, as sentences name it."""
     if isinstance(source, ValuesInput):
         return f"chart {source.upgrade_to_chart}" if source.upgrade_to_chart else None
     return f"KubeSpawner {source.upgrade_to}" if source.upgrade_to else None
@@ -195,7 +196,7 @@ def upgrade(source: CheckInput, user: str, running: bool = False) -> dict[str, A
     return {
         "name": scenario_name(user, "-upgrade-running" if running else "-upgrade"),
         "description": f"jhsc check: {user}'s {how} the upgrade to "
-        f"{_upgrade_target(source)}, from {source.describe()}.",
+        f"{upgrade_target(source)}, from {source.describe()}.",
         **_with_upgrade_db(_config(source), source),
         "users": [_user_entry(user, servers)],
         "steps": steps,
