@@ -186,3 +186,25 @@ def test_running_through_the_upgrade_cites_937(tmp_path: Path) -> None:
     text = render(findings(derived, [cell], "KubeSpawner 7.1.0"), source.describe())
     assert "`dot.user`'s default server (running during the upgrade, then stopped and started)" in text
     assert "kubespawner#937" in text
+
+
+def test_progress_logs_everything_and_shows_one_line_per_cell(tmp_path: Path) -> None:
+    import io
+    import sys
+
+    from harness.check import progress
+
+    results = tmp_path / "results.json"
+    script = (
+        "import json, pathlib, sys\n"
+        f"p = pathlib.Path({str(results)!r})\n"
+        "print('building hub environment')\n"
+        "p.write_text(json.dumps({'cells': [1]}))\n"
+        "print('a.yaml::a[x] PASSED [50%]')\n"
+        "sys.exit(1)\n"
+    )
+    out = io.StringIO()
+    status = progress.run([sys.executable, "-c", script], tmp_path / "run.log", 2, results, out)
+    assert status == 1
+    assert "building hub environment" in (tmp_path / "run.log").read_text(encoding="utf-8")
+    assert out.getvalue() == "[1/2] a.yaml::a[x] PASSED [50%]\n"
