@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from harness.check.derive import PAIR, Derived
+from harness.check.derive import PAIR, Derived, file_name
 from harness.report.cells import Cell
 from harness.results import StepStatus, Verdict
 
@@ -63,6 +63,11 @@ class _Cell:
         if self.cell.verdict in (Verdict.ERROR, Verdict.FAIL):
             return self.cell.reason or "; ".join(self.cell.errors) or str(self.cell.verdict.value)
         return None
+
+    def failed_for(self, file: str) -> str | None:
+        """The failure, when it is the check of this server's file (each server has its own file)."""
+        failure = self.cell.failure if self.cell is not None else None
+        return f"{failure.label}: {failure.reason}" if failure and file in failure.label else None
 
     def passed(self, kind: str) -> list[str]:
         return (
@@ -247,7 +252,7 @@ def _upgrade(cells: list[_Cell], target: str) -> list[Finding]:
                 )
                 continue
             if list(after.mounts) == list(before.mounts):
-                lost = c.failed_step() if c.cell is not None and c.cell.verdict == Verdict.FAIL else None
+                lost = c.failed_for(file_name(user, before.server))
                 text = f"After the upgrade to {target}, {where} keeps its claim {_code(after.mounts)}"
                 out.append(
                     Finding(

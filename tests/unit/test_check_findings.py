@@ -208,3 +208,21 @@ def test_progress_logs_everything_and_shows_one_line_per_cell(tmp_path: Path) ->
     assert status == 1
     assert "building hub environment" in (tmp_path / "run.log").read_text(encoding="utf-8")
     assert out.getvalue() == "[1/2] a.yaml::a[x] PASSED [50%]\n"
+
+
+def test_a_failure_of_the_named_server_is_not_blamed_on_the_default_one(tmp_path: Path) -> None:
+    from harness.report.cells import Failure
+
+    source = _values(tmp_path, "hub:\n  allowNamedServers: true\n", upgrade="4.4.0")
+    derived = [d for d in derive(source, ["dot.user"]) if d.role == "upgrade"]
+    cell = _cell(derived[0].name, [
+        _observe("before the upgrade", {}, "dot.user", mounts=["claim-dot-2euser"]),
+        _observe("before the upgrade", {}, "dot.user", "work", mounts=["claim-dot-2euserwork"]),
+        _observe("after the upgrade", {}, "dot.user", mounts=["claim-dot-2euser"]),
+        _observe("after the upgrade", {}, "dot.user", "work", mounts=["claim-dot-user---516c5206--work"]),
+    ], Verdict.FAIL)  # fmt: skip
+    cell.failure = Failure("15", "expect_file dot.user/work jhsc-check-dot.user--work.txt", "x:1", "404")
+    text = render(findings(derived, [cell], "chart 4.4.0"), source.describe())
+    assert "`dot.user`'s default server keeps its claim `claim-dot-2euser` and its files." in text
+    assert "`dot.user`'s server `work` mounts `claim-dot-user---516c5206--work` instead of" in text
+    assert "z2jh#3574" in text
