@@ -45,10 +45,17 @@ def _key(cell: Cell) -> CellKey:
     return (cell.scenario, cell.column.kubespawner, cell.column.jupyterhub)
 
 
+#: A step note in the table is its first line, cut here: a hub error page can be a note's whole body.
+NOTE_MAX = 160
+
+
 def _step_text(step: StepRecord | None) -> str:
     if step is None:
         return "not run"
-    return step.status.value + (f" ({step.note})" if step.note else "")
+    note = step.note.strip().splitlines()[0] if step.note.strip() else ""
+    if len(note) > NOTE_MAX:
+        note = note[: NOTE_MAX - 1] + "…"
+    return step.status.value + (f" ({note})" if note else "")
 
 
 def first_difference(left: Cell, right: Cell, names: tuple[str, str]) -> str | None:

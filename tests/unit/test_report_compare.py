@@ -93,3 +93,16 @@ def test_unreadable_results_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture
     bad.write_text(json.dumps({"format": "jupyterhub-storage-conformance/results/v1"}))
     assert main([str(bad), str(bad)]) == 2
     assert "bad.json" in capsys.readouterr().err
+
+
+def test_a_long_or_multi_line_note_is_cut_to_its_first_line() -> None:
+    left = _file("embedded", _cell("x", "embedded", Verdict.PASS, P))
+    right = _file("existing", _cell("x", "existing", Verdict.FAIL, F))
+    right.cells[0].steps[0].note = "spawn failed, but with '<html>\n" + "x" * 500
+    [row] = compare(left, right)
+    assert row.difference is not None and row.difference.endswith(
+        "existing failed (spawn failed, but with '<html>)"
+    )
+    right.cells[0].steps[0].note = "y" * 500
+    [row] = compare(left, right)
+    assert row.difference is not None and len(row.difference) < 300 and row.difference.endswith("…)")
