@@ -43,9 +43,6 @@ CYCLE_ALLOWED: dict[frozenset[str], str] = {
     frozenset(
         {"harness.clusters.embedded.kubelet.exec", "harness.clusters.embedded.kubelet.pod_worker"}
     ): "kubelet/ is being edited by the kubelet engineer",
-    # landed from the report2 branch after this checker: ResultsCollector could be handed the item
-    # classes by plugin.py instead of importing them back from it
-    frozenset({"harness.plugin", "harness.report.collect"}): "report/ and plugin.py are others' right now",
 }
 
 
