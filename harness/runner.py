@@ -19,9 +19,11 @@ from harness.checks.pods import object_user
 from harness.clusters.base import HubVersions
 from harness.clusters.kube import Kube
 from harness.hub.deploy import namespace_name
+from harness.hub.deployed import DeployedHub
 from harness.hub.driver import HubApiError, SpawnFailed
+from harness.hub.existing import ExistingHub
 from harness.hub.settings import HubSettings
-from harness.hub.target import DeployedHub, ExistingHub, HubTarget
+from harness.hub.target import HubTarget
 from harness.reports import format_exception, safe_dirname, write_bundle
 from harness.results import ScenarioOutcome, StepRecord, StepStatus
 from harness.steps import RUNNERS, RunContext, StepContext, StepSkipped
