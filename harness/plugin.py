@@ -132,7 +132,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     state = _State(options, SessionCluster(options), tuple(path.resolve() for path in options.scenario_paths))
     config.stash[_STATE] = state
-    state.results = ResultsCollector(config, options, state.cluster)
+    state.results = ResultsCollector(config, options, state.cluster, ScenarioItem, ScenarioFile)
     config.pluginmanager.register(state.results, PLUGIN_NAME)
     # Runs at unconfigure, also after Ctrl-C or a crashed session: never leave a cluster behind.
     config.add_cleanup(state.cluster.close)

@@ -8,28 +8,29 @@ and cleanup on every exit path including Ctrl-C.
 
 from __future__ import annotations
 
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness.checks.errors import CheckFailed, CheckSkipped
-from harness.checks.pods import object_user
 from harness.clusters.base import HubVersions
 from harness.clusters.kube import Kube
+from harness.diagnostics import collect_bundle, target_ready
 from harness.hub.deploy import namespace_name
+from harness.hub.deployed import DeployedHub
 from harness.hub.driver import HubApiError, SpawnFailed
+from harness.hub.existing import ExistingHub
 from harness.hub.settings import HubSettings
-from harness.hub.target import DeployedHub, ExistingHub, HubTarget
-from harness.reports import format_exception, safe_dirname, write_bundle
+from harness.hub.target import HubTarget
+from harness.reports import format_exception
 from harness.results import ScenarioOutcome, StepRecord, StepStatus
 from harness.steps import RUNNERS, RunContext, StepContext, StepSkipped
 from harness.steps.chart import chart_settings, chart_versions, describe_chart
 from harness.steps.context import server_label
 from harness.versions import default_jupyterhub_for
 
-__all__ = ["RunContext", "ScenarioFailure", "StepSkipped", "run_scenario", "scenario_id"]
+__all__ = ["RunContext", "ScenarioFailure", "StepSkipped", "run_scenario"]
 
 
 class ScenarioFailure(Exception):
@@ -56,10 +57,6 @@ class _Run:
     @property
     def outcome(self) -> ScenarioOutcome:
         return self.steps.run.outcome
-
-
-def scenario_id(scenario: Any, ctx: RunContext) -> str:
-    return f"{scenario.name}[{ctx.versions.slug}-{ctx.cluster.backend}]"
 
 
 def describe_step(step: Any) -> str:
@@ -245,7 +242,7 @@ def _run_list(steps: list[Any], prefix: str, run: _Run, stop_on_fail: bool) -> N
             return
         if record.status in (StepStatus.FAILED, StepStatus.KNOWN_FIXED):
             if run.bundle is None:
-                run.bundle = _collect(run)
+                run.bundle = collect_bundle(run.steps, run.failures)
             if stop_on_fail:
                 return
 
@@ -329,13 +326,13 @@ def run_scenario(scenario: Any, ctx: RunContext) -> ScenarioOutcome:
             _run_list(list(scenario.steps), "", run, stop_on_fail=True)
             _close_scenario_known_issue(run)
         if failures and run.bundle is None:
-            run.bundle = _collect(run)
+            run.bundle = collect_bundle(run.steps, run.failures)
         collected = len(failures)
         if target_ready(target):
             _run_list(list(scenario.finally_), "finally ", run, stop_on_fail=False)
         if run.bundle is not None and len(failures) > collected:
             # logs and failures as they are after `finally`, next to the first-failure snapshot
-            _collect(run, subdir="after-finally")
+            collect_bundle(run.steps, failures, subdir="after-finally")
             (run.bundle / "failures.txt").write_text("\n\n".join(failures) + "\n")
     finally:
         t0 = time.monotonic()
@@ -358,40 +355,3 @@ def run_scenario(scenario: Any, ctx: RunContext) -> ScenarioOutcome:
             summary += f" (+{len(failures) - 1} more failure(s))"
         raise ScenarioFailure(summary, run.bundle)
     return run.outcome
-
-
-def target_ready(target: HubTarget) -> bool:
-    try:
-        _ = target.hub
-    except RuntimeError:
-        return False
-    return True
-
-
-def _collect(run: _Run, subdir: str = "") -> Path | None:
-    scenario, ctx, target, failures = run.steps.scenario, run.steps.run, run.steps.target, run.failures
-    directory = Path(ctx.options.reports_dir) / safe_dirname(scenario_id(scenario, ctx))
-    if subdir:
-        directory = directory / subdir
-    elif directory.is_dir():
-        shutil.rmtree(directory)  # a bundle of an earlier run of the same matrix cell would mislead
-    extra = {"failures.txt": "\n\n".join(failures) + "\n"}
-    if isinstance(target, DeployedHub) and target.deployment is not None:
-        extra["jupyterhub_config.py"] = target.deployment.config_text
-    try:
-        return write_bundle(
-            directory,
-            summary=f"{scenario_id(scenario, ctx)}\n{target.description}\n" + failures[0],
-            kube=target.kube,
-            namespace=target.namespace,
-            extra_files=extra,
-            hub_state=(
-                (lambda: [u for u in run.steps.hub.list_users() if target.in_diagnostics(u.get("name"))])
-                if target_ready(target)
-                else None
-            ),
-            include=lambda obj: target.in_diagnostics(object_user(obj)),
-        )
-    except Exception as exc:
-        ctx.report(f"  (could not write diagnostics: {exc})")
-        return None

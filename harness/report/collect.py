@@ -79,10 +79,23 @@ def pytest_end(report: pytest.TestReport | pytest.CollectReport, when: str) -> P
 
 
 class ResultsCollector:
-    """Builds, carries and writes the cell records of one pytest session."""
+    """Builds, carries and writes the cell records of one pytest session.
 
-    def __init__(self, config: pytest.Config, options: HarnessOptions, cluster: SessionCluster) -> None:
+    ``item_type`` and ``file_type`` are the plugin's scenario item and file classes: handed in rather
+    than imported back from ``harness.plugin``, which imports this module (no import cycle).
+    """
+
+    def __init__(
+        self,
+        config: pytest.Config,
+        options: HarnessOptions,
+        cluster: SessionCluster,
+        item_type: type[pytest.Item],
+        file_type: type[pytest.File],
+    ) -> None:
         self.config = config
+        self.item_type = item_type
+        self.file_type = file_type
         self.options = options
         self.session_cluster = cluster
         self.path = results.results_dir(options.reports_dir) / f"{options.results_session}.json"
@@ -113,9 +126,7 @@ class ResultsCollector:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
         report = yield
-        from harness.plugin import ScenarioItem
-
-        if isinstance(item, ScenarioItem):
+        if isinstance(item, self.item_type):
             cell = self._item_cell(item, report)
             if cell is not None:
                 setattr(report, ATTRIBUTE, cell.to_json())
@@ -124,9 +135,7 @@ class ResultsCollector:
     @pytest.hookimpl(wrapper=True)
     def pytest_make_collect_report(self, collector: pytest.Collector) -> Any:
         report = yield
-        from harness.plugin import ScenarioFile
-
-        if report.failed and isinstance(collector, ScenarioFile):
+        if report.failed and isinstance(collector, self.file_type):
             setattr(report, ATTRIBUTE, self._collection_error(collector, report).to_json())
         return report
 

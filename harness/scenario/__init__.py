@@ -7,7 +7,8 @@ step name in ``STEP_BODIES``); ``harness/runner.py`` executes them.
 
 from harness.scenario.errors import ScenarioError, ScenarioProblem, SourceLocation
 from harness.scenario.loader import load_scenario, parse_scenario
-from harness.scenario.models import STEP_BODIES, STEP_ITEMS, Scenario, Step, User
+from harness.scenario.models import Scenario, User
+from harness.scenario.steps import STEP_BODIES, STEP_ITEMS, Step
 
 __all__ = [
     "STEP_BODIES",

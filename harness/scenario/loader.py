@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from harness.scenario.cluster_bodies import CreatePvcStep, CreatePvStep
 from harness.scenario.errors import (
     ScenarioError,
     ScenarioProblem,
@@ -26,20 +27,9 @@ from harness.scenario.kubespawner_traits import KUBESPAWNER_TRAITS
 from harness.scenario.marked import MarkedDocument as _MarkedDocument
 from harness.scenario.marked import Path_
 from harness.scenario.marked import compose as _compose
-from harness.scenario.models import (
-    ITEM_KEYS,
-    STEP_BODIES,
-    Applicability,
-    CheckTemplate,
-    CreatePvcStep,
-    CreatePvStep,
-    KnownIssue,
-    Releases,
-    Scenario,
-    Step,
-    User,
-    Z2jhInput,
-)
+from harness.scenario.models import Applicability, CheckTemplate, KnownIssue, Releases, Scenario, User
+from harness.scenario.steps import ITEM_KEYS, STEP_BODIES, Step
+from harness.scenario.upgrade_bodies import Z2jhInput
 from harness.scenario.z2jh_input import Resolved, check_z2jh
 from harness.scenario.z2jh_input import attach as attach_z2jh
 

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.scenario.kubespawner_traits import KUBESPAWNER_TRAITS
-from harness.scenario.models import STEP_BODIES, STEP_ITEMS, Scenario
+from harness.scenario.models import Scenario
+from harness.scenario.steps import STEP_BODIES, STEP_ITEMS
 
 SCHEMA_FILE_NAME = "scenario.schema.json"
 #: What the plugin looks for in a YAML file's header to treat it as a scenario.

@@ -18,7 +18,8 @@ from typing import Any
 
 from harness.scenario.errors import did_you_mean
 from harness.scenario.marked import MarkedDocument, Path_, compose
-from harness.scenario.models import ChartValues, Scenario
+from harness.scenario.models import Scenario
+from harness.scenario.upgrade_bodies import ChartValues
 
 _STEP_LISTS = ("steps", "finally")
 #: The step kind whose body is chart values (besides the top-level ``z2jh:``).

@@ -2,8 +2,8 @@
 
 ``run`` raises ``CheckFailed`` (or a hub/timeout error) when the step fails and ``StepSkipped`` when
 it cannot run here; the note it returns goes on the step's progress line. The runner is a loop over
-``RUNNERS``; adding a step kind means its body model (``harness/scenario/models.py``), its module
-here and its tests.
+``RUNNERS``; adding a step kind means its body model (``harness/scenario/bodies.py`` or a neighbour)
+and its entry in ``STEP_BODIES`` (``harness/scenario/steps.py``), its module here and its tests.
 """
 
 from __future__ import annotations

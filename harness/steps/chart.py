@@ -18,7 +18,8 @@ from typing import Any
 
 from harness.clusters.base import HubVersions
 from harness.hub.config import is_essential
-from harness.scenario.models import UNDER_TEST, ChartValues
+from harness.scenario.fields import UNDER_TEST
+from harness.scenario.upgrade_bodies import ChartValues
 
 
 def chart_versions(spec: ChartValues, under_test: HubVersions) -> HubVersions:

@@ -10,7 +10,7 @@ from typing import Any
 
 from harness.clusters.base import HubVersions
 from harness.hub.settings import ConfigChange, describe
-from harness.scenario.models import UNDER_TEST
+from harness.scenario.fields import UNDER_TEST
 from harness.steps.context import StepContext
 from harness.versions import default_jupyterhub_for
 

@@ -8,6 +8,8 @@ would set, without Helm or the chart's code:
 - ``charts``: the supported chart releases, their pinned KubeSpawner/JupyterHub and defaults;
 - ``helm``: Helm's merge of user values over chart defaults;
 - ``schema``: which keys each release accepts, and the precise problems (by key path) when not;
+  it runs a ``walk`` (types, nulls, unknown keys) with the ``rules`` of the release (the mapped keys,
+  ``ignored_keys`` the rest) and the ``checks`` of content and of the merged values;
 - ``mapping``: ``map_values``, the replay of the chart's config file.
 """
 

@@ -28,9 +28,9 @@ from harness.clusters.embedded.backend import EmbeddedBackend
 from harness.clusters.embedded.images import ImageMap
 from harness.clusters.kube import Kube
 from harness.hub import deploy, manifests
+from harness.hub.deployed import DeployedHub
 from harness.hub.driver import HubClient
 from harness.hub.settings import HubSettings
-from harness.hub.target import DeployedHub
 from harness.options import HarnessOptions
 
 USER = "bench"

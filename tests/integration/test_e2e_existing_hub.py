@@ -26,9 +26,9 @@ from harness.clusters.base import Cluster
 from harness.clusters.kube import Kube
 from harness.hub import manifests
 from harness.hub.deploy import namespace_name
+from harness.hub.deployed import DeployedHub
 from harness.hub.driver import HubClient
 from harness.hub.settings import HubSettings
-from harness.hub.target import DeployedHub
 from harness.options import HarnessOptions
 from harness.scenario.schema import SCHEMA_HEADER
 

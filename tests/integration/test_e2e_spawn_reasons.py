@@ -19,8 +19,8 @@ from harness.clusters.base import Cluster
 from harness.clusters.kube import Kube
 from harness.hub import manifests
 from harness.hub.deploy import namespace_name
+from harness.hub.deployed import DeployedHub
 from harness.hub.settings import HubSettings
-from harness.hub.target import DeployedHub
 from harness.options import HarnessOptions
 from harness.runner import RunContext, ScenarioFailure, run_scenario
 from harness.scenario.loader import parse_scenario

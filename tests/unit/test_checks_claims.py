@@ -13,7 +13,7 @@ from harness.checks.errors import CheckFailed
 from harness.checks.pvc import expect_pvcs, pvc_set_mismatches
 from harness.clusters.base import MANAGED_BY_LABEL, MANAGED_BY_VALUE, HubVersions, Images
 from harness.hub import manifests
-from harness.hub.target import ExistingHub
+from harness.hub.existing import ExistingHub
 
 IMAGES = Images(hub="h", proxy="p", singleuser="s", reader="busybox:1.36.1")
 

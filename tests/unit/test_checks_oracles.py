@@ -9,7 +9,7 @@ import pytest
 from harness.checks.mount import parse_mountinfo, pv_directory, runtime_mismatches, spec_mismatches
 from harness.checks.pods import locate
 from harness.checks.pvc import pvc_mismatches
-from harness.scenario.models import ExpectMountStep, ExpectPvcStep
+from harness.scenario.bodies import ExpectMountStep, ExpectPvcStep
 
 PVC = {
     "metadata": {

@@ -12,7 +12,7 @@ from harness.clusters.base import ClusterError, HubVersions
 from harness.clusters.existing import ExistingBackend
 from harness.clusters.images_common import format_image
 from harness.hub import slugs
-from harness.hub.target import ExistingHub
+from harness.hub.existing import ExistingHub
 from harness.options import HarnessOptions
 
 V = HubVersions(kubespawner="7.1.0", jupyterhub="6.1.1")

@@ -9,8 +9,8 @@ import pytest
 from harness.clusters.base import HubVersions, Images
 from harness.hub import deploy, manifests
 from harness.hub.config import HubConfigInput, render_hub_config
+from harness.hub.deployed import DeployedHub
 from harness.hub.settings import ConfigChange, HubSettings
-from harness.hub.target import DeployedHub
 
 
 class FakeApi:

@@ -14,8 +14,10 @@ from kubernetes.client.exceptions import ApiException
 from harness.checks.errors import CheckFailed
 from harness.clusters.base import MANAGED_BY_LABEL, MANAGED_BY_VALUE, HubVersions, Images
 from harness.hub import deploy, static_storage
+from harness.hub.deployed import DeployedHub
+from harness.hub.existing import ExistingHub
 from harness.hub.static_storage import RUN_NAMESPACE_LABEL, StaticVolumes
-from harness.hub.target import OUT_OF_BAND_STEPS, DeployedHub, ExistingHub, NameMapping
+from harness.hub.target import OUT_OF_BAND_STEPS, NameMapping
 from harness.options import HarnessOptions, OptionsError
 from harness.scenario.loader import parse_scenario
 from harness.steps import RUNNERS, StepContext, StepSkipped

@@ -6,7 +6,8 @@ import pytest
 
 from harness.versions import KUBESPAWNER_MATRIX
 from harness.z2jh import CHARTS, UnknownChartError, chart_release
-from harness.z2jh.schema import Use, rules_for
+from harness.z2jh.rules import rules_for
+from harness.z2jh.walk import Use
 
 
 @pytest.mark.parametrize(
