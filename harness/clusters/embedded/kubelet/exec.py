@@ -6,11 +6,10 @@ import asyncio
 import json
 import os
 import pty
-import sys
 import tempfile
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from .runtime import SHIM
+from .runtime import SHIM_ARGV
 
 if TYPE_CHECKING:
     from .pod_worker import PodWorker
@@ -44,8 +43,7 @@ async def start_exec(
     if tty:
         master, slave = pty.openpty()
         sub = await asyncio.create_subprocess_exec(
-            sys.executable,
-            str(SHIM),
+            *SHIM_ARGV,
             "exec",
             spec_path,
             stdin=slave,
@@ -56,8 +54,7 @@ async def start_exec(
         os.close(slave)
         return await PtyExec.attach(sub, master)
     sub = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(SHIM),
+        *SHIM_ARGV,
         "exec",
         spec_path,
         stdin=asyncio.subprocess.PIPE if stdin else asyncio.subprocess.DEVNULL,
