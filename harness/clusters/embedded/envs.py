@@ -40,18 +40,24 @@ class EnvRecipe:
     label: str
     kind: str  # "python" or "npm"
     requirements: tuple[str, ...]
+    #: resolve as on that day (uv's --exclude-newer, an RFC 3339 timestamp): an image "of that date"
+    exclude_newer: str | None = None
 
     @property
     def key(self) -> str:
-        # BUILD_FORMAT is part of the key so environments built the old (broken) way are never reused
+        # BUILD_FORMAT is part of the key so environments built the old (broken) way are never reused;
+        # the date only when set, so the keys of undated environments stay what they were
+        dated = [self.exclude_newer] if self.exclude_newer else []
         digest = hashlib.sha256(
-            json.dumps([BUILD_FORMAT, self.kind, *self.requirements]).encode()
+            json.dumps([BUILD_FORMAT, self.kind, *self.requirements, *dated]).encode()
         ).hexdigest()[:10]
         return f"{self.label}-{digest}"
 
 
-def python_env(label: str, requirements: Sequence[str]) -> EnvRecipe:
-    return EnvRecipe(label=label, kind="python", requirements=tuple(requirements))
+def python_env(label: str, requirements: Sequence[str], *, exclude_newer: str | None = None) -> EnvRecipe:
+    return EnvRecipe(
+        label=label, kind="python", requirements=tuple(requirements), exclude_newer=exclude_newer
+    )
 
 
 def npm_env(label: str, packages: Sequence[str]) -> EnvRecipe:
@@ -116,6 +122,7 @@ def _build(recipe: EnvRecipe, into: Path) -> None:
                 "--compile-bytecode",
                 "--python",
                 str(into / "bin" / "python"),
+                *(["--exclude-newer", recipe.exclude_newer] if recipe.exclude_newer else []),
                 *recipe.requirements,
             ],
             recipe,
