@@ -141,14 +141,21 @@ def singleuser_image(versions: HubVersions) -> tuple[str, ImageEntry]:
     """The single-user server: docker-stacks conventions (jovyan 1000:100, HOME and WORKDIR
     /home/jovyan, CMD jupyterhub-singleuser)."""
     recipe = envs.python_env(f"singleuser-jh-{versions.jupyterhub}", singleuser_requirements(versions))
-    return f"{REGISTRY}/singleuser:jh-{versions.jupyterhub}", ImageEntry(
-        path=_strs(envs.ensure_env(recipe)),
+    return f"{REGISTRY}/singleuser:jh-{versions.jupyterhub}", docker_stacks_entry(envs.ensure_env(recipe))
+
+
+def docker_stacks_entry(path: list[Path], env: dict[str, str] | None = None) -> ImageEntry:
+    """An image of the docker-stacks conventions (jovyan 1000:100, HOME and WORKDIR /home/jovyan,
+    CMD jupyterhub-singleuser) whose environment is ``path``; ``env`` adds to its ENV."""
+    return ImageEntry(
+        path=_strs(path),
         env={
             "HOME": "/home/jovyan",
             "USER": "jovyan",
             "NB_USER": "jovyan",
             "NB_UID": "1000",
             "NB_GID": "100",
+            **(env or {}),
         },
         command=["jupyterhub-singleuser"],
         passwd_user="jovyan",
