@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import json
 import os
 import signal
@@ -28,7 +27,9 @@ import sys
 import termios
 from typing import Any
 
-_libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+#: libc through the interpreter's own symbols (dlopen(NULL)): ctypes.util.find_library("c") would run
+#: ``ldconfig -p`` at every container start and every exec
+_libc = ctypes.CDLL(None, use_errno=True)
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUTS = 0x04000000
