@@ -35,3 +35,25 @@ def test_loading_the_shim_spawns_no_process_and_finds_libc() -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+EXEC_WITHOUT_A_READABLE_STDLIB = f"""
+import os, sys
+
+# loaded the way the kubelet runs it (importlib.util would import more than the shim does)
+path = {str(SHIM)!r}
+exec(compile(open(path).read(), path, "exec"), {{"__name__": "container_init"}})
+# as after setns + setuid in a container: the interpreter's stdlib is not readable any more
+sys.path[:] = []
+sys.path_importer_cache.clear()
+os.execvpe("true", ["true"], {{"PATH": "/usr/bin:/bin"}})
+"""
+
+
+def test_the_shim_can_exec_a_command_by_name_once_the_stdlib_is_out_of_reach() -> None:
+    # os.execvpe imports warnings while it runs; as uid 1000 in the container that import failed
+    # ("exec failed: No module named 'warnings'") unless the shim had it already
+    proc = subprocess.run(
+        [*SHIM_ARGV[:3], "-c", EXEC_WITHOUT_A_READABLE_STDLIB], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]

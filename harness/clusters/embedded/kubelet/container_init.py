@@ -16,16 +16,22 @@ child (and so the whole PID namespace) is killed too.
 
 from __future__ import annotations
 
-import contextlib
+# Every container start and every exec imports this module first: only what it needs, nothing heavy
+# (typing, contextlib and socket cost about as much as the interpreter's own start). But everything
+# used after the namespaces are entered and the privileges dropped must be imported here: the stdlib
+# may not be readable by the container's uid there (os.execvpe imports warnings when it runs).
 import ctypes
 import json
 import os
 import signal
-import socket
 import stat
 import sys
 import termios
-from typing import Any
+import warnings  # noqa: F401 - for os.execvpe (os.get_exec_path), see above
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 #: libc through the interpreter's own symbols (dlopen(NULL)): ctypes.util.find_library("c") would run
 #: ``ldconfig -p`` at every container start and every exec
@@ -295,8 +301,10 @@ def _supervise(child: int, ready_fd: int, spec: dict[str, Any]) -> int:
 
 
 def _forward(child: int, signum: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
+    try:  # noqa: SIM105 - contextlib is not imported here (start-up cost)
         os.kill(child, signum)
+    except ProcessLookupError:
+        pass
 
 
 def _report_and_exit(write_fd: int, exc: BaseException) -> None:
@@ -321,7 +329,8 @@ def run(spec: dict[str, Any]) -> int:
         _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
         unshare(CLONE_NEWNS)
         mount(None, "/", None, MS_REC | MS_PRIVATE)
-        socket.sethostname(spec["hostname"])
+        hostname = spec["hostname"].encode()
+        _check(_libc.sethostname(hostname, len(hostname)), "sethostname")
         builder = RootBuilder(spec["scratch"])
         builder.build(spec.get("image_layers", []), spec.get("hidden", []), spec.get("image_files", []))
         image_dirs, mounts, cwd = spec.get("image_dirs", []), spec.get("mounts", []), spec.get("cwd") or "/"
