@@ -1,5 +1,6 @@
 """Sessions: ``tests`` (the harness's own tests), ``e2e`` (scenarios per KubeSpawner release), ``report``
-(the merged conformance report), ``lint``, ``schema`` (regenerate the scenario JSON Schema).
+(the merged conformance report), ``lint``, ``schema`` (regenerate the scenario JSON Schema),
+``kubespawner-suite`` (KubeSpawner's own tests on the embedded cluster).
 
 ``nox -s e2e`` is the main job: every scenario under ``scenarios/`` against each KubeSpawner release
 of the matrix, on the embedded cluster unless ``JHSC_CLUSTER`` / ``-- --cluster ...`` say otherwise.
@@ -82,6 +83,15 @@ def e2e(session: nox.Session, kubespawner: str) -> None:
     )
 
 
+@nox.session(name="kubespawner-suite")
+def kubespawner_suite(session: nox.Session) -> None:
+    """KubeSpawner's own test suite (the 7.1.0 tag, unmodified) against the embedded cluster: the
+    fidelity check, 207 passed on a real Kubernetes 1.20. ``-- --ks-source DIR|GIT_URL`` says where
+    the suite comes from (default: clone the tag from GitHub); other arguments go to pytest. Needs root."""
+    session.install("-e", ".", *EMBEDDED_TOOLS)
+    session.run("python", "-m", "harness.kubespawner_suite", *session.posargs)
+
+
 @nox.session
 @nox.parametrize("kubespawner", list(KUBESPAWNER_MATRIX))
 def compare(session: nox.Session, kubespawner: str) -> None:
@@ -159,10 +169,12 @@ def schema(session: nox.Session) -> None:
 @nox.session
 def bench(session: nox.Session) -> None:
     """Benchmarks for the closing note: the API server alone (reports/bench-apiserver.json, RSS < 150
-    MiB), pod start-up vs bare processes (bench-pods.json) and spawns through a deployed hub vs a bare
-    jupyter-server (bench-spawn.json); ends with one table of the numbers. The last two need root."""
+    MiB), pod start-up vs bare processes (bench-pods.json), spawns through a deployed hub vs a bare
+    jupyter-server (bench-spawn.json) and where the KubeSpawner suite's server start goes
+    (bench-suite-start.json); ends with one table of the numbers. All but the first need root."""
     session.install("-e", ".", *EMBEDDED_TOOLS)
     session.run("python", "tests/bench/bench_apiserver.py", *session.posargs)
     session.run("python", "tests/bench/bench_pods.py")
     session.run("python", "tests/bench/bench_spawn.py")
+    session.run("python", "tests/bench/bench_suite_start.py")
     session.run("python", "tests/bench/bench_summary.py")
