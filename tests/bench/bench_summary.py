@@ -1,7 +1,7 @@
 """Print one short table of the numbers the benchmarks wrote under ``reports/`` (the closing note's).
 
-Run last by ``nox -s bench``; reads ``bench-apiserver.json``, ``bench-pods.json`` and
-``bench-spawn.json`` and says which of them are missing rather than failing.
+Run last by ``nox -s bench``; reads ``bench-apiserver.json``, ``bench-pods.json``, ``bench-spawn.json``
+and ``bench-suite-start.json`` and says which of them are missing rather than failing.
 """
 
 from __future__ import annotations
@@ -45,6 +45,16 @@ def main() -> int:
         rows += bench_spawn.table_rows(spawn)
     if rows:
         benchlib.print_table(rows)
+    suite = load("bench-suite-start.json")
+    if suite is not None:
+        pod = suite["pod"]
+        print(
+            f"suite server ({suite['image']}): container start->exec median "
+            f"{pod['start_to_exec']['median_s']} s "
+            f"(p90 {pod['start_to_exec']['p90_s']}), exec->port {pod['exec_to_port']['median_s']} s "
+            f"vs bare {suite['bare_start_to_port']['median_s']} s, one check_up exec "
+            f"{suite['exec_check_up_attempt']['median_s']} s, load {suite['load_average'][0]:.1f}"
+        )
     return 0
 
 
