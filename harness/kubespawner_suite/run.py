@@ -114,6 +114,7 @@ def _pytest(python: Path, source: SuiteSource, kubeconfig: Path, pytest_args: Se
     env.pop("VIRTUAL_ENV", None)
     argv = [str(python), "-m", "pytest", "-p", "no:cacheprovider", *pytest_args]
     log(f"running {' '.join(argv[1:])} in {source.root}")
+    load_before = os.getloadavg()[0]
     started = time.monotonic()
     # its own session: a Ctrl-C reaches pytest once, from us, and the cluster's stop waits for it
     proc = subprocess.Popen(argv, cwd=source.root, env=env, start_new_session=True)
@@ -122,7 +123,11 @@ def _pytest(python: Path, source: SuiteSource, kubeconfig: Path, pytest_args: Se
     except KeyboardInterrupt:
         _interrupt(proc)
         raise
-    log(f"pytest exited {code} after {time.monotonic() - started:.0f} s (wall)")
+    # the suite's spawn tests give a server ~4 s to answer: how busy the machine was goes with the result
+    log(
+        f"pytest exited {code} after {time.monotonic() - started:.0f} s (wall); load average "
+        f"{load_before:.1f} at its start, {os.getloadavg()[0]:.1f} at its end, {os.cpu_count()} CPUs"
+    )
     return code
 
 
