@@ -41,7 +41,10 @@ def suite_source(source: str, ref: str, clone_into: Path) -> SuiteSource:
         check=False,
     )
     if proc.returncode != 0:
-        raise SourceError(f"cloning {ref} from {source} failed: {proc.stderr.strip()[-2000:]}")
+        raise SourceError(
+            f"cloning {ref} from {source} failed: {proc.stderr.strip()[-2000:]}\n"
+            "(--ks-source takes a KubeSpawner checkout, or a repository that has the tag and can be reached)"
+        )
     return _describe(clone_into)
 
 
