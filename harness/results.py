@@ -72,6 +72,10 @@ class ScenarioOutcome:
     #: Diagnostics bundle directory, when one was written.
     bundle: str | None = None
     wall: float = 0.0
+    #: Seconds the hub deploy (setup + users) and the final cleanup took: not steps, but where a
+    #: scenario's time goes (the e2e benchmark reads them from the results file).
+    deploy: float = 0.0
+    cleanup: float = 0.0
     #: The hub could not be deployed/attached, or cleanup failed: not a verdict on storage behaviour.
     errors: list[str] = field(default_factory=list)
     #: Scenario-level hazard (``hazard:`` at the top of the file), shown when the cell passes.

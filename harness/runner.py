@@ -284,7 +284,8 @@ def _deploy(run: _Run) -> bool:
         run.failures.append(f"deploy hub: {type(exc).__name__}: {exc}\n{format_exception(exc)}")
         run.outcome.errors.append(f"deploy hub: {type(exc).__name__}: {exc}")
         return False
-    ctx.run.report(f"  ✓ deploy {target.description}  ({time.monotonic() - t0:.1f}s)")
+    run.outcome.deploy = time.monotonic() - t0
+    ctx.run.report(f"  ✓ deploy {target.description}  ({run.outcome.deploy:.1f}s)")
     if ctx.scenario.z2jh is not None:
         spec = ctx.scenario.z2jh
         ctx.run.report(
@@ -345,6 +346,7 @@ def run_scenario(scenario: Any, ctx: RunContext) -> ScenarioOutcome:
             ctx.report(f"  ✗ cleanup: {type(exc).__name__}: {exc}")
             failures.append(f"cleanup: {type(exc).__name__}: {exc}")
             run.outcome.errors.append(f"cleanup: {type(exc).__name__}: {exc}")
+        run.outcome.cleanup = time.monotonic() - t0
         run.outcome.wall = time.monotonic() - started
         run.outcome.bundle = str(run.bundle) if run.bundle else None
     spawns = ", ".join(f"{t:.1f}s" for t in run.outcome.spawn_times)

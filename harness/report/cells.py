@@ -135,6 +135,9 @@ class Cell:
     bundle: str | None = None
     spawn_times: list[float] = field(default_factory=list)
     wall: float = 0.0
+    #: Seconds of the hub deploy and of the final cleanup (ScenarioOutcome's).
+    deploy: float = 0.0
+    cleanup: float = 0.0
     #: When the cell finished, ISO 8601 UTC.
     finished: str = ""
     #: Every progress line of the run (deploy and cleanup included), as ``-v`` prints them.
@@ -155,7 +158,8 @@ class Cell:
             step["status"] = StepStatus(step["status"]).value
             step["duration"] = round(step["duration"], 3)
         data["spawn_times"] = [round(t, 3) for t in data["spawn_times"]]
-        data["wall"] = round(data["wall"], 3)
+        for key in ("wall", "deploy", "cleanup"):
+            data[key] = round(data[key], 3)
         return _ordered(data)
 
     @classmethod
@@ -178,6 +182,8 @@ class Cell:
             bundle=data.get("bundle"),
             spawn_times=list(data.get("spawn_times", [])),
             wall=float(data.get("wall", 0.0)),
+            deploy=float(data.get("deploy", 0.0)),
+            cleanup=float(data.get("cleanup", 0.0)),
             finished=data.get("finished", ""),
             log=list(data.get("log", [])),
         )
@@ -204,6 +210,8 @@ _KEY_ORDER = (
     "bundle",
     "spawn_times",
     "wall",
+    "deploy",
+    "cleanup",
     "finished",
     "steps",
     "log",

@@ -179,6 +179,8 @@ class ResultsCollector:
             bundle=self._bundle(outcome.bundle) if outcome else None,
             spawn_times=list(outcome.spawn_times) if outcome else [],
             wall=outcome.wall if outcome else report.duration,
+            deploy=outcome.deploy if outcome else 0.0,
+            cleanup=outcome.cleanup if outcome else 0.0,
             finished=utc_now(),
             log=list(item.progress),
         )
