@@ -11,6 +11,7 @@ plain ``pytest scenarios/`` does too); after the last one the report holds the w
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -27,6 +28,8 @@ nox.options.error_on_missing_interpreters = True
 
 #: The embedded cluster builds pod environments with uv; keep one beside the session's python.
 EMBEDDED_TOOLS = ["uv"]
+#: xdist workers of ``nox -s e2e`` (JHSC_E2E_WORKERS overrides; 0 = no xdist).
+E2E_WORKERS = os.environ.get("JHSC_E2E_WORKERS", "2")
 
 
 @nox.session
@@ -79,6 +82,13 @@ def e2e(session: nox.Session, kubespawner: str) -> None:
         "-p",
         "no:cacheprovider",
         "-v",
+        # Two xdist workers, each with a cluster of its own (started by its first scenario): on 2
+        # cores the waits of one scenario overlap the other's CPU (README "Performance"). worksteal
+        # rebalances when one worker draws the long scenarios. `-- -n 0` runs them in one process.
+        "-n",
+        E2E_WORKERS,
+        "--dist",
+        "worksteal",
         *session.posargs,
     )
 
