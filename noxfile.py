@@ -83,7 +83,7 @@ def e2e(session: nox.Session, kubespawner: str) -> None:
         "no:cacheprovider",
         "-v",
         # Two xdist workers, each with a cluster of its own (started by its first scenario): on 2
-        # cores the waits of one scenario overlap the other's CPU (README "Performance"). worksteal
+        # cores the waits of one scenario overlap the other's CPU. worksteal
         # rebalances when one worker draws the long scenarios. `-- -n 0` runs them in one process.
         "-n",
         E2E_WORKERS,
