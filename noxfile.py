@@ -180,11 +180,22 @@ def schema(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Benchmarks for the closing note: the API server alone (reports/bench-apiserver.json, RSS < 150
     MiB), pod start-up vs bare processes (bench-pods.json), spawns through a deployed hub vs a bare
-    jupyter-server (bench-spawn.json) and where the KubeSpawner suite's server start goes
-    (bench-suite-start.json); ends with one table of the numbers. All but the first need root."""
+    jupyter-server (bench-spawn.json), where the KubeSpawner suite's server start goes
+    (bench-suite-start.json) and the whole e2e matrix, serial, parallel and cold (bench-e2e.json); ends
+    with one table of the numbers. All but the first need root.
+
+    ``nox -s bench -- --quick`` runs a subset of each that takes minutes (the e2e one: two scenarios,
+    one release, no cold phase); other arguments go to bench_e2e.py (``--releases``, ``--scenarios``,
+    ``--workers``, ``--no-cold``)."""
     session.install("-e", ".", *EMBEDDED_TOOLS)
-    session.run("python", "tests/bench/bench_apiserver.py", *session.posargs)
-    session.run("python", "tests/bench/bench_pods.py")
-    session.run("python", "tests/bench/bench_spawn.py")
+    quick = "--quick" in session.posargs
+    session.run("python", "tests/bench/bench_apiserver.py", *(["--latency-samples", "50"] if quick else []))
+    session.run(
+        "python",
+        "tests/bench/bench_pods.py",
+        *(["--trivial-runs", "5", "--jupyter-runs", "3"] if quick else []),
+    )
+    session.run("python", "tests/bench/bench_spawn.py", *(["--respawns", "3"] if quick else []))
     session.run("python", "tests/bench/bench_suite_start.py")
+    session.run("python", "tests/bench/bench_e2e.py", *session.posargs)
     session.run("python", "tests/bench/bench_summary.py")
