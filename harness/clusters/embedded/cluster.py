@@ -204,6 +204,11 @@ async def serve(data_dir: Path) -> None:
 def main_up(data_dir: Path) -> int:
     # `kill -USR1 <pid>` dumps every thread's stack to stderr (logs/process.out): for hangs
     faulthandler.register(signal.SIGUSR1, all_threads=True)
+    # jsonschema (schema validation, kubernetes-validate) imports rfc3987-syntax when installed, which
+    # compiles a lark grammar for its "iri" format check: py-spy showed ~3 s of every cluster start and
+    # restart there on a busy 2-core machine. No format checker is used here, so the cluster process
+    # does without that optional import (jsonschema skips the check when the import fails).
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
     try:
         asyncio.run(serve(data_dir))
     except StartupError as e:
