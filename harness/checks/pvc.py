@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from harness.checks.errors import CheckFailed
-from harness.clusters.kube import Kube
+from harness.clusters.kube import Kube, WaitTimeout
 
 
 def pvc_mismatches(pvc: Mapping[str, Any] | None, expected: Any) -> list[str]:
@@ -57,16 +56,24 @@ def expect_pvc(kube: Kube, namespace: str, expected: Any, settle: float = 20.0) 
 
     Returns the PVC dict (None when absent as expected); raises CheckFailed with every mismatch.
     """
-    deadline = time.monotonic() + settle
-    while True:
+
+    def settled(found: list[dict[str, Any]]) -> tuple[dict[str, Any] | None] | None:
+        pvc = found[0] if found else None
+        return None if pvc_mismatches(pvc, expected) else (pvc,)
+
+    try:
+        return kube.watch_until(
+            f"PVC {expected.name}", "pvc", namespace, settled, timeout=settle, name=expected.name
+        )[0]
+    except WaitTimeout:
         pvc = kube.get("pvc", namespace, expected.name)
         problems = pvc_mismatches(pvc, expected)
-        if not problems:
+        if not problems:  # it settled just as the wait ran out
             return pvc
-        if time.monotonic() > deadline:
-            others = sorted(p["metadata"]["name"] for p in kube.list("pvc", namespace))
-            raise CheckFailed("; ".join(problems) + f" (PVCs in {namespace}: {', '.join(others) or 'none'})")
-        time.sleep(1)
+        others = sorted(p["metadata"]["name"] for p in kube.list("pvc", namespace))
+        raise CheckFailed(
+            "; ".join(problems) + f" (PVCs in {namespace}: {', '.join(others) or 'none'})"
+        ) from None
 
 
 def pvc_set_mismatches(found: Mapping[str, Mapping[str, Any]], expected: set[str]) -> list[str]:
@@ -95,16 +102,23 @@ def expect_pvcs(
 ) -> list[str]:
     """Check that the PVCs ``counts`` admits are exactly ``expected``, re-reading for ``settle`` seconds
     (creation and deletion are asynchronous). Returns the names found; raises CheckFailed."""
-    deadline = time.monotonic() + settle
-    while True:
-        found = {p["metadata"]["name"]: p for p in kube.list("pvc", namespace) if counts(p)}
+
+    def counted(pvcs: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        return {p["metadata"]["name"]: p for p in pvcs if counts(p)}
+
+    def settled(pvcs: list[dict[str, Any]]) -> list[str] | None:
+        found = counted(pvcs)
+        return None if pvc_set_mismatches(found, expected) else sorted(found)
+
+    try:
+        return kube.watch_until(f"the user PVCs in {namespace}", "pvc", namespace, settled, timeout=settle)
+    except WaitTimeout:
+        found = counted(kube.list("pvc", namespace))
         problems = pvc_set_mismatches(found, expected)
-        if not problems:
+        if not problems:  # it settled just as the wait ran out
             return sorted(found)
-        if time.monotonic() > deadline:
-            raise CheckFailed(
-                f"user PVCs in {namespace} are not the expected set: {'; '.join(problems)} "
-                f"(found: {', '.join(sorted(found)) or 'none'}; "
-                f"expected: {', '.join(sorted(expected)) or 'none'})"
-            )
-        time.sleep(1)
+        raise CheckFailed(
+            f"user PVCs in {namespace} are not the expected set: {'; '.join(problems)} "
+            f"(found: {', '.join(sorted(found)) or 'none'}; "
+            f"expected: {', '.join(sorted(expected)) or 'none'})"
+        ) from None

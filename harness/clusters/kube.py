@@ -8,14 +8,16 @@ runs on the embedded cluster, kind and any existing cluster.
 
 from __future__ import annotations
 
+import builtins
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from kubernetes import client, config, stream, utils
+import urllib3
+from kubernetes import client, config, stream, utils, watch
 from kubernetes.client.exceptions import ApiException
 
 T = TypeVar("T")
@@ -124,11 +126,99 @@ class Kube:
     def list(
         self, kind: str, namespace: str | None = None, selector: str | None = None
     ) -> list[dict[str, Any]]:
+        return self._list(kind, namespace, selector)[0]
+
+    def _list(
+        self, kind: str, namespace: str | None, selector: str | None, fields: str | None = None
+    ) -> tuple[builtins.list[dict[str, Any]], str]:
+        """The items and the list's resourceVersion (where a watch of the same objects starts)."""
         _, lister = self._reader(kind, namespace)
         kwargs: dict[str, Any] = {"label_selector": selector} if selector else {}
+        if fields:
+            kwargs["field_selector"] = fields
         obj = lister(namespace, **kwargs) if namespace is not None else lister(**kwargs)
-        items: list[dict[str, Any]] = self.to_dict(obj).get("items") or []
-        return items
+        data = self.to_dict(obj)
+        items: builtins.list[dict[str, Any]] = data.get("items") or []
+        return items, str((data.get("metadata") or {}).get("resourceVersion") or "")
+
+    def watch_until(
+        self,
+        what: str,
+        kind: str,
+        namespace: str | None,
+        probe: Callable[[builtins.list[dict[str, Any]]], T | None],
+        timeout: float,
+        *,
+        selector: str | None = None,
+        name: str | None = None,
+        last: Callable[[], str] | None = None,
+    ) -> T:
+        """Call ``probe`` on the current objects (``kind`` in ``namespace``, by label ``selector`` or
+        ``name``) and again after every change a watch reports, until it returns something not None.
+
+        Event-driven where ``wait_for`` polls: a step resumes when the API server says the state it
+        waits for is there, not at the next tick. A watch that ends (server timeout, 410 Gone, a
+        dropped connection) is followed by a fresh list, so no change is missed. WaitTimeout names
+        ``what`` and what was last seen.
+        """
+        fields = f"metadata.name={name}" if name else None
+        _, lister = self._reader(kind, namespace)
+        args = (namespace,) if namespace is not None else ()
+        deadline = time.monotonic() + timeout
+        while True:
+            items, version = self._list(kind, namespace, selector, fields)
+            objects = {obj["metadata"]["name"]: obj for obj in items}
+            value = probe([*objects.values()])
+            if value is not None:
+                return value
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                seen = f"; last seen: {last()}" if last else ""
+                raise WaitTimeout(f"timed out after {timeout:.0f}s waiting for {what}{seen}")
+            kwargs: dict[str, Any] = {
+                "resource_version": version,
+                "timeout_seconds": max(1, int(remaining + 1)),
+                "_request_timeout": remaining + 5,
+            }
+            if selector:
+                kwargs["label_selector"] = selector
+            if fields:
+                kwargs["field_selector"] = fields
+            watcher = watch.Watch()
+            events = watcher.stream(lister, *args, **kwargs)
+            try:
+                while time.monotonic() <= deadline:
+                    event = _next_event(events)
+                    if event is None or event["type"] not in ("ADDED", "MODIFIED", "DELETED"):
+                        break  # the stream ended, broke, or said ERROR (410 Gone): re-list
+                    obj = self.to_dict(event["object"])
+                    if event["type"] == "DELETED":
+                        objects.pop(obj["metadata"]["name"], None)
+                    else:
+                        objects[obj["metadata"]["name"]] = obj
+                    value = probe([*objects.values()])
+                    if value is not None:
+                        return value
+            finally:
+                watcher.stop()
+
+
+def _next_event(events: Iterator[dict[str, Any]]) -> dict[str, Any] | None:
+    """The next watch event; None when the stream ended or broke (the caller lists again).
+
+    Only the stream's own failures end it quietly: a dropped connection, or the Status a server
+    sends for an expired resourceVersion or while it restarts. Anything else is raised.
+    """
+    try:
+        return next(events)
+    except StopIteration:
+        return None
+    except ApiException as exc:
+        if exc.status in (410, 500, 503, 504):
+            return None
+        raise
+    except (OSError, urllib3.exceptions.HTTPError):
+        return None
 
 
 def is_not_found(exc: BaseException) -> bool:

@@ -14,7 +14,7 @@ from typing import Any
 from kubernetes.client.exceptions import ApiException
 
 from harness.clusters.base import MANAGED_BY_LABEL, MANAGED_BY_VALUE, Images
-from harness.clusters.kube import Kube, is_not_found, wait_for
+from harness.clusters.kube import Kube, is_not_found
 from harness.hub import manifests
 from harness.hub.config import CONFIG_FILE, HubConfigInput, render_hub_config
 
@@ -39,10 +39,13 @@ class HubDeployment:
 def create_namespace(kube: Kube, namespace: str) -> None:
     kube.create(manifests.namespace(namespace))
     # The default ServiceAccount appears asynchronously; pods cannot be created before it.
-    wait_for(
+    kube.watch_until(
         f"ServiceAccount default in {namespace}",
-        lambda: kube.get("serviceaccount", namespace, "default"),
+        "serviceaccount",
+        namespace,
+        lambda found: True if found else None,
         timeout=60,
+        name="default",
     )
 
 
@@ -84,8 +87,8 @@ def wait_deployment_ready(
 ) -> None:
     """Wait until the Deployment's current generation has one ready, updated replica."""
 
-    def ready() -> bool | None:
-        dep = kube.get("deployment", namespace, name) or {}
+    def ready(found: list[dict[str, Any]]) -> bool | None:
+        dep = found[0] if found else {}
         st = dep.get("status") or {}
         done = (
             (st.get("observedGeneration") or 0) >= (dep.get("metadata", {}).get("generation") or 0)
@@ -95,11 +98,13 @@ def wait_deployment_ready(
         )
         return True if done else None
 
-    wait_for(
+    kube.watch_until(
         f"Deployment {namespace}/{name} to be ready",
+        "deployment",
+        namespace,
         ready,
         timeout=timeout,
-        interval=1,
+        name=name,
         last=lambda: pod_summary(kube, namespace, selector_of(labels)),
     )
 
@@ -110,7 +115,11 @@ def wait_hub_ready(kube: Kube, namespace: str, timeout: float = 180) -> None:
 
 
 def hub_pod_uids(kube: Kube, namespace: str) -> set[str]:
-    return {p["metadata"]["uid"] for p in kube.list("pod", namespace, selector_of(manifests.HUB_LABELS))}
+    return _uids(kube.list("pod", namespace, selector_of(manifests.HUB_LABELS)))
+
+
+def _uids(pods: list[dict[str, Any]]) -> set[str]:
+    return {p["metadata"]["uid"] for p in pods}
 
 
 def restart_hub(
@@ -145,11 +154,13 @@ def restart_hub(
     else:
         for pod in kube.list("pod", namespace, selector_of(manifests.HUB_LABELS)):
             kube.core.delete_namespaced_pod(pod["metadata"]["name"], namespace)
-    wait_for(
+    kube.watch_until(
         "the old hub pod to go away",
-        lambda: True if not old & hub_pod_uids(kube, namespace) else None,
+        "pod",
+        namespace,
+        lambda pods: True if not old & _uids(pods) else None,
         timeout=timeout,
-        interval=1,
+        selector=selector_of(manifests.HUB_LABELS),
     )
     wait_deployment_ready(kube, namespace, "hub", manifests.HUB_LABELS, timeout)
 
@@ -178,11 +189,13 @@ def delete_workloads(kube: Kube, namespace: str, *, wait: bool = True, timeout: 
         kube.apps.delete_collection_namespaced_replica_set(namespace)
         kube.core.delete_collection_namespaced_pod(namespace, grace_period_seconds=0)
         if wait:
-            wait_for(
+            kube.watch_until(
                 f"pods in {namespace} to be gone",
-                lambda: True if not kube.list("pod", namespace) else None,
+                "pod",
+                namespace,
+                lambda pods: True if not pods else None,
                 timeout=timeout,
-                interval=1,
+                last=lambda: pod_summary(kube, namespace),
             )
     except ApiException as exc:
         if not is_not_found(exc):
@@ -200,9 +213,11 @@ def delete_namespace(kube: Kube, namespace: str, *, wait: bool = True, timeout: 
         if not is_not_found(exc):
             raise
     if wait:
-        wait_for(
+        kube.watch_until(
             f"namespace {namespace} to be deleted",
-            lambda: True if kube.get("namespace", None, namespace) is None else None,
+            "namespace",
+            None,
+            lambda found: True if not found else None,
             timeout=timeout,
-            interval=1,
+            name=namespace,
         )

@@ -11,7 +11,7 @@ from typing import Any
 
 from kubernetes.client.exceptions import ApiException
 
-from harness.clusters.kube import Kube, is_not_found, wait_for
+from harness.clusters.kube import Kube, is_not_found
 
 #: Pod phases after which nothing runs any more.
 FINISHED = ("Succeeded", "Failed")
@@ -27,23 +27,26 @@ def run_to_completion(
 ) -> tuple[str, str]:
     """Create ``manifest``, wait until it finished, delete it; return (phase, log).
 
-    ``check`` sees the pod at every poll and may raise to give up early (e.g. scheduled where its claim
+    Watched, not polled (``Kube.watch_until``). ``check`` sees the pod at every change and may raise to give up early (e.g. scheduled where its claim
     cannot be attached); the pod is deleted all the same."""
     name = manifest["metadata"]["name"]
     kube.create(manifest, namespace=namespace)
     try:
 
-        def finished() -> str | None:
-            pod = kube.get("pod", namespace, name) or {}
+        def finished(found: list[dict[str, Any]]) -> str | None:
+            pod = found[0] if found else {}
             if check is not None:
                 check(pod)
             phase = (pod.get("status") or {}).get("phase")
             return phase if phase in FINISHED else None
 
-        phase = wait_for(
+        phase = kube.watch_until(
             f"{what} (pod {name}) to finish",
+            "pod",
+            namespace,
             finished,
             timeout=timeout,
+            name=name,
             last=lambda: str(
                 ((kube.get("pod", namespace, name) or {}).get("status") or {}).get("containerStatuses")
             ),
