@@ -228,10 +228,11 @@ class HubClient:
                 if exc.status != 400 or time.monotonic() > deadline:
                     raise
                 time.sleep(1)
+        delays = _poll_delays()
         while self.get_user(user) is not None:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"user {user} still exists after {timeout:.0f}s")
-            time.sleep(0.5)
+            time.sleep(next(delays))
 
     def create_token(self, user: str, note: str = "jupyterhub-storage-conformance") -> str:
         resp = self.request(
@@ -322,6 +323,7 @@ class HubClient:
             if not (exc.status in (400, 404) and not remove):
                 raise
         deadline = time.monotonic() + timeout
+        delays = _poll_delays()
         while True:
             if remove:
                 model = self.get_user(user, include_stopped=True)
@@ -332,7 +334,7 @@ class HubClient:
                 return
             if time.monotonic() > deadline:
                 raise TimeoutError(f"server {user}/{server} still present after {timeout:.0f}s")
-            time.sleep(0.5)
+            time.sleep(next(delays))
 
     # -- single-user server (Jupyter contents API, with the user's own token) -------------------
     def user_url(self, user: str, server: str = "") -> str:
@@ -367,3 +369,12 @@ class HubClient:
                 return None
             raise
         return str(resp.json().get("content"))
+
+
+def _poll_delays(first: float = 0.05, most: float = 0.5) -> Iterator[float]:
+    """Pauses between polls of the hub's REST API, which has no event for "stopped" or "deleted":
+    short at first (a stop often completes within a few hundred ms), then every ``most`` seconds."""
+    delay = first
+    while True:
+        yield delay
+        delay = min(most, delay * 2)
