@@ -54,7 +54,7 @@ class EmbeddedBackend(Cluster):
         return self._running().kubeconfig
 
     def start(self) -> None:
-        from harness.clusters.embedded.cluster import EmbeddedCluster
+        from harness.clusters.embedded.cluster import EPHEMERAL_MARKER, EmbeddedCluster
 
         wanted = getattr(self._options, "data_dir", None)
         if wanted:
@@ -63,7 +63,10 @@ class EmbeddedBackend(Cluster):
         else:
             self._data_dir = Path(tempfile.mkdtemp(prefix="jhsc-embedded-", dir="/var/tmp"))
             self._made_data_dir = True
-        self._cluster = EmbeddedCluster(self._data_dir)
+            if not self._options.keep_cluster:
+                (self._data_dir / EPHEMERAL_MARKER).touch()
+        # A cluster the user did not ask to keep goes when this process goes, however it ends.
+        self._cluster = EmbeddedCluster(self._data_dir, die_with_parent=not self._options.keep_cluster)
         self._cluster.start()
 
     def stop(self) -> None:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import faulthandler
 import json
 import logging
 import os
+import shutil
 import signal
 import socket
 import ssl
@@ -183,9 +185,17 @@ async def serve(data_dir: Path) -> None:
     """Run the whole cluster until SIGTERM/SIGINT."""
     config, previous = _claim_data_dir(data_dir)
     stop = asyncio.Event()
+    orphaned: list[bool] = []
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+
+    def parent_died() -> None:
+        log.warning("the process that started this cluster is gone (SIGHUP): shutting down")
+        orphaned.append(True)
+        stop.set()
+
+    loop.add_signal_handler(ORPHAN_SIGNAL, parent_died)
     loop.add_signal_handler(signal.SIGUSR2, _log_tasks)
     parts = _Parts(config)
     try:
@@ -199,6 +209,9 @@ async def serve(data_dir: Path) -> None:
         with contextlib.suppress(OSError):
             if read_pid(config) in (os.getpid(), None):
                 config.pid_file.unlink()
+        if orphaned and (config.data_dir / EPHEMERAL_MARKER).exists():
+            # nobody is left to remove the scratch data dir its starter made: do it here
+            shutil.rmtree(config.data_dir, ignore_errors=True)
 
 
 def main_up(data_dir: Path) -> int:
@@ -269,13 +282,41 @@ def cleanup_after_kill(config: ClusterConfig) -> None:
         config.pid_file.unlink()
 
 
-class EmbeddedCluster:
-    """One cluster process on ``data_dir``; a context manager (start on enter, stop on exit)."""
+#: Sent to the cluster process when the process that started it dies (``die_with_parent``).
+ORPHAN_SIGNAL = signal.SIGHUP
+#: A data dir holding this file is scratch: an orphaned cluster process removes it on the way out.
+EPHEMERAL_MARKER = ".jhsc-ephemeral"
+_PR_SET_PDEATHSIG = 1
 
-    def __init__(self, data_dir: Path, *, startup_timeout: float = 120.0, stop_timeout: float = 30.0) -> None:
+
+def _die_with_parent(parent: int) -> None:
+    """In the child before exec: ORPHAN_SIGNAL when the parent dies (prctl PR_SET_PDEATHSIG)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, int(ORPHAN_SIGNAL), 0, 0, 0)
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os.kill(os.getpid(), ORPHAN_SIGNAL)
+
+
+class EmbeddedCluster:
+    """One cluster process on ``data_dir``; a context manager (start on enter, stop on exit).
+
+    ``die_with_parent``: the cluster process shuts down (and removes a data dir marked
+    EPHEMERAL_MARKER) when the process that started it dies without stopping it: an xdist worker
+    that pytest-xdist kills 10 s into its cleanup after Ctrl-C, or a SIGKILLed pytest.
+    """
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        startup_timeout: float = 120.0,
+        stop_timeout: float = 30.0,
+        die_with_parent: bool = False,
+    ) -> None:
         self.config = ClusterConfig(Path(data_dir))
         self.startup_timeout = startup_timeout
         self.stop_timeout = stop_timeout
+        self.die_with_parent = die_with_parent
         self._proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -292,6 +333,7 @@ class EmbeddedCluster:
         self.config.data_dir.mkdir(parents=True, exist_ok=True)
         self.process_log.parent.mkdir(parents=True, exist_ok=True)
         started = time.time()
+        parent = os.getpid()
         with open(self.process_log, "ab") as out:
             self._proc = subprocess.Popen(
                 [
@@ -307,6 +349,7 @@ class EmbeddedCluster:
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
                 cwd=str(Path(__file__).resolve().parents[3]),
+                preexec_fn=(lambda: _die_with_parent(parent)) if self.die_with_parent else None,
             )
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
