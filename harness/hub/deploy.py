@@ -154,15 +154,20 @@ def restart_hub(
     else:
         for pod in kube.list("pod", namespace, selector_of(manifests.HUB_LABELS)):
             kube.core.delete_namespaced_pod(pod["metadata"]["name"], namespace)
+    wait_hub_pods_gone(kube, namespace, old, timeout)
+    wait_deployment_ready(kube, namespace, "hub", manifests.HUB_LABELS, timeout)
+
+
+def wait_hub_pods_gone(kube: Kube, namespace: str, uids: set[str], timeout: float) -> None:
+    """Until no hub pod with one of ``uids`` is left (a watch on the hub's pods)."""
     kube.watch_until(
         "the old hub pod to go away",
         "pod",
         namespace,
-        lambda pods: True if not old & _uids(pods) else None,
+        lambda pods: True if not uids & _uids(pods) else None,
         timeout=timeout,
         selector=selector_of(manifests.HUB_LABELS),
     )
-    wait_deployment_ready(kube, namespace, "hub", manifests.HUB_LABELS, timeout)
 
 
 def _owned_namespace(kube: Kube, namespace: str) -> bool:

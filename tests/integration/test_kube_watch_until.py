@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from harness.clusters.embedded.apiserver.standalone import Standalone, standalone_server
-from harness.hub.k8s import Kube, WaitTimeout
+from harness.clusters.kube import Kube, WaitTimeout
 
 pytestmark = pytest.mark.slow
 

@@ -45,6 +45,19 @@ class FakeKube:
         status = {"updatedReplicas": 1, "readyReplicas": 1, "replicas": 1, "observedGeneration": 1}
         return {"metadata": {"generation": 1}, "status": status}
 
+    def watch_until(
+        self, what: str, kind: str, namespace: str | None, probe: Any, timeout: float, **kw: Any
+    ) -> Any:
+        """Kube.watch_until where the state never changes: the probe sees the current objects once."""
+        items = (
+            [self.get(kind, namespace, kw.get("name") or "")]
+            if kind == "deployment"
+            else self.list(kind, namespace)
+        )
+        value = probe(items)
+        assert value is not None, f"would wait forever for {what}"
+        return value
+
 
 def test_deploy_restart_with_config_and_image_is_one_deployment_patch() -> None:
     kube = FakeKube()

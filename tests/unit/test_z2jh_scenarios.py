@@ -248,8 +248,8 @@ def test_restart_with_a_new_config_updates_the_configmap_and_rolls_once(
 ) -> None:
     calls: list[tuple[str, Any]] = []
     kube = SimpleNamespace(core=_Api(calls), apps=_Api(calls))
-    uids = iter([{"old"}, {"new"}])
-    monkeypatch.setattr(deploy, "hub_pod_uids", lambda kube, ns: next(uids))
+    monkeypatch.setattr(deploy, "hub_pod_uids", lambda kube, ns: {"old"})
+    monkeypatch.setattr(deploy, "wait_hub_pods_gone", lambda *args, **kw: None)
     monkeypatch.setattr(deploy, "wait_deployment_ready", lambda *args, **kw: None)
     deploy.restart_hub(kube, "ns", "hub:7", config_text="c = 1\n")  # type: ignore[arg-type]
     [(configmap_call, data), (deployment_call, patch)] = calls
