@@ -1,7 +1,8 @@
 """Benchmark the whole e2e run: scenarios x KubeSpawner releases, serial and with xdist, warm and cold.
 
-Runs ``pytest scenarios/`` the way ``nox -s e2e`` does (one pytest per release, releases one after
-the other), in these phases, all in one run so the ratios compare like with like on a shared CPU:
+Runs ``pytest scenarios/`` the way ``nox -s e2e`` does (one pytest per release), in these phases, all
+in one run so the ratios compare like with like on a shared CPU (parallel and serial alternate per
+release, so a change of the machine's load weighs on both):
 
 - ``cold`` (full mode only): ``-n <workers>`` with empty environment and uv caches (fresh
   ``JHSC_CACHE_DIR`` and ``UV_CACHE_DIR``), so every pod environment is built as on a fresh machine;
@@ -82,29 +83,40 @@ def pytest_argv(release: str, scenarios: Sequence[str], workers: int, reports: P
     ]
 
 
-def run_phase(
-    phase: str, releases: Sequence[str], scenarios: Sequence[str], workers: int, env: dict[str, str]
-) -> dict[str, Any]:
-    """Each release's pytest one after the other (as nox runs its sessions); wall per release and total."""
+def run_release(phase: str, release: str, scenarios: Sequence[str], workers: int, env: dict[str, str]) -> Any:
+    """One release's pytest (as one nox session runs it); its wall, exit status and cells."""
     reports = OUT_DIR / phase
-    shutil.rmtree(reports, ignore_errors=True)
-    runs: dict[str, Any] = {}
-    t_phase = time.perf_counter()
+    name = f"{phase}-ks-{release}"
+    argv = pytest_argv(release, scenarios, workers, reports, name)
+    t0 = time.perf_counter()
+    proc = subprocess.run(argv, cwd=benchlib.ROOT, env=env, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - t0
+    log = reports / f"{name}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text(proc.stdout + proc.stderr)
+    results_file = reports / "results" / f"{name}.json"
+    cells = json.loads(results_file.read_text())["cells"] if results_file.exists() else []
+    tail = proc.stdout.strip().splitlines()[-1:] or ["(no output)"]
+    load = round(os.getloadavg()[0], 1)
+    print(f"  {phase} {release}: {wall:.1f}s, exit {proc.returncode}, load {load}: {tail[0]}", flush=True)
+    return {"wall_s": round(wall, 2), "exit": proc.returncode, "log": str(log), "load1": load, "cells": cells}
+
+
+def run_phases(
+    phases: dict[str, int], releases: Sequence[str], scenarios: Sequence[str], env: dict[str, str]
+) -> dict[str, Any]:
+    """Every phase (name -> xdist workers) for each release, the phases interleaved per release
+    (parallel 6.2.0, serial 6.2.0, parallel 7.0.0, ...) so that a change in the machine's load
+    during the run weighs on both sides of their ratio alike."""
+    for phase in phases:
+        shutil.rmtree(OUT_DIR / phase, ignore_errors=True)
+    out: dict[str, Any] = {phase: {"workers": workers, "runs": {}} for phase, workers in phases.items()}
     for release in releases:
-        name = f"{phase}-ks-{release}"
-        argv = pytest_argv(release, scenarios, workers, reports, name)
-        t0 = time.perf_counter()
-        proc = subprocess.run(argv, cwd=benchlib.ROOT, env=env, capture_output=True, text=True, check=False)
-        wall = time.perf_counter() - t0
-        log = reports / f"{name}.log"
-        log.parent.mkdir(parents=True, exist_ok=True)
-        log.write_text(proc.stdout + proc.stderr)
-        results_file = reports / "results" / f"{name}.json"
-        cells = json.loads(results_file.read_text())["cells"] if results_file.exists() else []
-        runs[release] = {"wall_s": round(wall, 2), "exit": proc.returncode, "log": str(log), "cells": cells}
-        tail = proc.stdout.strip().splitlines()[-1:] or ["(no output)"]
-        print(f"  {phase} {release}: {wall:.1f}s, exit {proc.returncode}: {tail[0]}", flush=True)
-    return {"workers": workers, "wall_s": round(time.perf_counter() - t_phase, 2), "runs": runs}
+        for phase, workers in phases.items():
+            out[phase]["runs"][release] = run_release(phase, release, scenarios, workers, env)
+    for phase in out.values():
+        phase["wall_s"] = round(sum(run["wall_s"] for run in phase["runs"].values()), 2)
+    return out
 
 
 def step_bucket(kind: str) -> str:
@@ -145,7 +157,7 @@ def phase_breakdown(phase: dict[str, Any]) -> dict[str, Any]:
         for kind, d in sorted(kinds.items())
         if d
     }
-    cells_total = sum(sum(r["walls_s"]) for r in scenario_rows.values())
+    cells_total = sum(sum(w) for w in walls.values())
     return {
         "scenarios": scenario_rows,
         "step_kinds": kind_rows,
@@ -218,8 +230,8 @@ def main() -> int:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     report: dict[str, Any] = {
         "method": (
-            "one pytest per release, releases in turn (as nox -s e2e); phases in this order: cold "
-            "(-n workers, empty JHSC_CACHE_DIR and UV_CACHE_DIR), parallel (-n workers), serial (-n 0); "
+            "one pytest per release (as nox -s e2e): cold first (-n workers, empty JHSC_CACHE_DIR and "
+            "UV_CACHE_DIR), then parallel (-n workers) and serial (-n 0) interleaved per release; "
             "per scenario and step kind from the results files; bare = jupyter-server of the singleuser "
             "environment started on the host, measured in the same run; the CPU is shared, so compare "
             "ratios, not absolute seconds"
@@ -239,7 +251,7 @@ def main() -> int:
             (scratch / "envs").mkdir()
             os.chmod(scratch, 0o755)  # pods (uid 1000) run from environments under it
             cold_env = {**env, "JHSC_CACHE_DIR": str(scratch), "UV_CACHE_DIR": str(scratch / "uv")}
-            phases["cold"] = run_phase("cold", releases, scenarios, args.workers, cold_env)
+            phases.update(run_phases({"cold": args.workers}, releases, scenarios, cold_env))
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
     # the warm phases need built environments: build what is missing now, outside the timings
@@ -249,9 +261,7 @@ def main() -> int:
         hub_image(versions)
         singleuser_image(versions)
     bare = bare_starts(releases, args.bare)
-    phases["parallel"] = run_phase("parallel", releases, scenarios, args.workers, env)
-    bare += bare_starts(releases, args.bare)
-    phases["serial"] = run_phase("serial", releases, scenarios, 0, env)
+    phases.update(run_phases({"parallel": args.workers, "serial": 0}, releases, scenarios, env))
     bare += bare_starts(releases, args.bare)
     for phase in phases.values():
         phase["breakdown"] = phase_breakdown(phase)
@@ -264,6 +274,10 @@ def main() -> int:
     bare_median = report["bare_jupyter_server_to_http"]["median_s"]
     report["ratios"] = {
         "serial_over_parallel": ratio_or_none(phases["serial"]["wall_s"], phases["parallel"]["wall_s"]),
+        "serial_over_parallel_per_release": {
+            release: ratio_or_none(run["wall_s"], phases["parallel"]["runs"][release]["wall_s"])
+            for release, run in phases["serial"]["runs"].items()
+        },
         "spawn_over_bare": ratio_or_none(spawn and spawn["median_s"], bare_median),
         "first_spawn_over_bare": ratio_or_none(first and first["median_s"], bare_median),
         "cold_over_warm": ratio_or_none(phases["cold"]["wall_s"], phases["parallel"]["wall_s"])
