@@ -14,9 +14,8 @@ import logging
 from decimal import Decimal
 from typing import Any
 
-from kubernetes.utils.quantity import parse_quantity
-
 from ..apiserver.errors import ApiError
+from ..apiserver.quantity import parse_quantity
 from .base import Controller
 from .hostpath import PROVISIONER, make_volume_dir, pv_manifest, volume_dir
 from .informer import Informer, InformerFactory
