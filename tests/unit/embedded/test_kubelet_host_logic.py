@@ -40,6 +40,20 @@ def test_previous_subnets_are_reused_only_when_free() -> None:
     assert pod != Net("10.213.7.0/24")
 
 
+def test_a_restart_keeps_its_service_subnet_when_only_the_pod_subnet_was_taken() -> None:
+    previous = ("10.213.7.0/24", "10.213.9.0/24")
+    pod, svc = choose_subnets([Net("10.213.7.0/24")], previous)
+    assert svc == Net("10.213.9.0/24"), "the Services' ClusterIPs come from the service /24"
+    assert pod not in (Net("10.213.7.0/24"), svc)
+
+
+def test_fresh_subnets_are_not_always_the_lowest_free_ones() -> None:
+    # a cluster starting while another restarts must not take the pair that one just released
+    picks = {choose_subnets([]) for _ in range(20)}
+    assert len(picks) > 1
+    assert all(pod != svc and pod.network_address.packed[2] != 0 for pod, svc in picks)
+
+
 def test_ipam_hands_out_round_robin_and_never_twice(tmp_path: Path) -> None:
     ipam = IPAM(tmp_path, Net("10.213.5.0/29"), "10.213.5.1")
     first = [ipam.allocate(f"pod{i}") for i in range(5)]

@@ -16,6 +16,7 @@ import hashlib
 import ipaddress
 import json
 import os
+import random
 import secrets
 import signal
 from dataclasses import dataclass
@@ -101,17 +102,26 @@ def _is_free(net: ipaddress.IPv4Network, taken: list[ipaddress.IPv4Network]) -> 
 def choose_subnets(
     taken: list[ipaddress.IPv4Network], preferred: tuple[str, str] | None = None
 ) -> tuple[ipaddress.IPv4Network, ipaddress.IPv4Network]:
-    """Pick (pod /24, service /24) not overlapping ``taken``; keep ``preferred`` when both are free."""
-    if preferred:
-        pod, svc = (ipaddress.IPv4Network(c) for c in preferred)
-        if _is_free(pod, taken) and _is_free(svc, [*taken, pod]):
-            return pod, svc
-    free = [n for n in SUPERNET.subnets(new_prefix=24) if _is_free(n, taken)]
-    # .0/24 is skipped so that the first pod network looks like 10.213.1.0/24, not a network id.
+    """Pick (pod /24, service /24) not overlapping ``taken``; keep each of ``preferred`` that is free.
+
+    A restarted cluster must get its service /24 back above all (its Services' ClusterIPs were
+    allocated from it; a new pod /24 only renumbers pods), so the two are kept independently. Fresh
+    /24s are drawn at random among the free ones, not lowest first: a cluster that starts while another
+    restarts (two xdist workers, other test runs) would otherwise take exactly the subnets the
+    restarting one released a moment ago and is about to claim again.
+    """
+    want_pod, want_svc = (ipaddress.IPv4Network(c) for c in preferred) if preferred else (None, None)
+    svc = want_svc if want_svc is not None and _is_free(want_svc, taken) else None
+    pod = want_pod if want_pod is not None and _is_free(want_pod, [*taken, *([svc] if svc else [])]) else None
+    chosen = [n for n in (pod, svc) if n is not None]
+    free = [n for n in SUPERNET.subnets(new_prefix=24) if _is_free(n, [*taken, *chosen])]
+    # .0/24 is skipped so that no pod network looks like a network id (10.213.0.0/24).
     free = [n for n in free if n.network_address.packed[2] != 0]
-    if len(free) < 2:
-        raise RuntimeError(f"no two free /24 left in {SUPERNET} (taken: {taken})")
-    return free[0], free[1]
+    need = (pod is None) + (svc is None)
+    if len(free) < need:
+        raise RuntimeError(f"no {need} free /24 left in {SUPERNET} (taken: {taken})")
+    fresh = random.sample(free, need)
+    return (pod or fresh.pop()), (svc or fresh.pop())
 
 
 @dataclass
