@@ -27,8 +27,9 @@ def run_to_completion(
 ) -> tuple[str, str]:
     """Create ``manifest``, wait until it finished, delete it; return (phase, log).
 
-    Watched, not polled (``Kube.watch_until``). ``check`` sees the pod at every change and may raise to give up early (e.g. scheduled where its claim
-    cannot be attached); the pod is deleted all the same."""
+    Watched, not polled (``Kube.watch_until``). ``check`` sees the pod at every change and may raise
+    to give up early (e.g. scheduled where its claim cannot be attached); the pod is deleted all the
+    same."""
     name = manifest["metadata"]["name"]
     kube.create(manifest, namespace=namespace)
     try:
