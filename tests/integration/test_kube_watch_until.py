@@ -59,10 +59,11 @@ def test_resumes_on_the_event_that_creates_the_object(kube: Kube, ns: str) -> No
         created.append(time.monotonic())
 
     later(0.5, create)
-    found = kube.watch_until("sa", "serviceaccount", ns, lambda objs: objs or None, 20, name="default")
+    found = kube.watch_until("sa", "serviceaccount", ns, lambda objs: objs or None, 60, name="default")
     returned = time.monotonic()
     assert found[0]["metadata"]["name"] == "default"
-    assert created and returned - created[0] < 2.0, "watch_until should resume on the ADDED event"
+    # well before the 60 s the wait allows (a missed event would end it there), with room for a loaded CPU
+    assert created and returned - created[0] < 10.0, "watch_until should resume on the ADDED event"
 
 
 def test_selector_and_deletion_leave_the_probe_the_current_set(kube: Kube, ns: str) -> None:

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import base64
 import copy
-from collections.abc import Callable
 from typing import Any
 
 import pytest
+from kube_fakes import WatchOnce
 
 from harness.checks import files
 from harness.checks.errors import CheckFailed
 from harness.checks.pvc import expect_pvcs, pvc_set_mismatches
 from harness.clusters.base import MANAGED_BY_LABEL, MANAGED_BY_VALUE, HubVersions, Images
-from harness.clusters.kube import WaitTimeout
 from harness.hub import manifests
 from harness.hub.existing import ExistingHub
 
@@ -44,7 +43,7 @@ class FakeCore:
         self.kube.pods = [p for p in self.kube.pods if p["metadata"]["name"] != name]
 
 
-class FakeKube:
+class FakeKube(WatchOnce):
     """PVCs and pods in one namespace; a created claim pod lands on ``node`` and ends as ``phase``."""
 
     def __init__(self, pvcs: list[dict[str, Any]], pods: list[dict[str, Any]] | None = None) -> None:
@@ -62,25 +61,6 @@ class FakeKube:
         self, kind: str, namespace: str | None = None, selector: str | None = None
     ) -> list[dict[str, Any]]:
         return copy.deepcopy(self.pvcs if kind == "pvc" else self.pods)
-
-    def watch_until(
-        self,
-        what: str,
-        kind: str,
-        namespace: str | None,
-        probe: Callable[[list[dict[str, Any]]], Any],
-        timeout: float,
-        *,
-        selector: str | None = None,
-        name: str | None = None,
-        last: Callable[[], str] | None = None,
-    ) -> Any:
-        """Kube.watch_until on objects that never change: the probe sees the current set once."""
-        items = [o for o in self.list(kind, namespace, selector) if name in (None, o["metadata"]["name"])]
-        value = probe(items)
-        if value is None:
-            raise WaitTimeout(f"timed out after {timeout:.0f}s waiting for {what}")
-        return value
 
     def create(self, manifest: dict[str, Any], namespace: str | None = None) -> None:
         pod = copy.deepcopy(manifest)

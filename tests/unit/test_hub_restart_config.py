@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from kube_fakes import WatchOnce
 
 from harness.clusters.base import HubVersions, Images
 from harness.hub import deploy, manifests
@@ -31,7 +32,7 @@ class FakeApi:
         self.kube.generation += 1
 
 
-class FakeKube:
+class FakeKube(WatchOnce):
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, dict[str, Any]]] = []
         self.generation = 0
@@ -44,19 +45,6 @@ class FakeKube:
     def get(self, kind: str, namespace: str | None, name: str) -> dict[str, Any]:
         status = {"updatedReplicas": 1, "readyReplicas": 1, "replicas": 1, "observedGeneration": 1}
         return {"metadata": {"generation": 1}, "status": status}
-
-    def watch_until(
-        self, what: str, kind: str, namespace: str | None, probe: Any, timeout: float, **kw: Any
-    ) -> Any:
-        """Kube.watch_until where the state never changes: the probe sees the current objects once."""
-        items = (
-            [self.get(kind, namespace, kw.get("name") or "")]
-            if kind == "deployment"
-            else self.list(kind, namespace)
-        )
-        value = probe(items)
-        assert value is not None, f"would wait forever for {what}"
-        return value
 
 
 def test_deploy_restart_with_config_and_image_is_one_deployment_patch() -> None:

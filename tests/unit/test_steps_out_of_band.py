@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from kube_fakes import WatchOnce
 from kubernetes.client.exceptions import ApiException
 
 from harness.checks.errors import CheckFailed
@@ -76,7 +77,7 @@ class FakeCore:
         self.kube.objects[("pvc", body["metadata"]["name"])] = body
 
 
-class FakeKube:
+class FakeKube(WatchOnce):
     def __init__(self, hub: FakeHub | None = None) -> None:
         self.objects: dict[tuple[str, str], dict[str, Any]] = {}
         self.core = FakeCore(self)
