@@ -116,22 +116,12 @@ def _strs(paths: list[Path]) -> list[str]:
     return [str(p) for p in paths]
 
 
-#: Left out of the hub and singleuser environments: jsonschema (via jupyter-events'
-#: ``jsonschema[format-nongpl]``) imports rfc3987-syntax when it is installed, which compiles a lark
-#: grammar at import time for its "iri" format check. py-spy showed that as half of the import time of
-#: every hub and singleuser start (kubespawner/jupyter-server never validate an "iri" format); without
-#: it a singleuser import took 5.1 s instead of 10.4 s on the loaded 2-core machine (issue 13).
-STARTUP_EXCLUDES = ("rfc3987-syntax",)
-
-
 # The harness's images, each an environment plus the config its kind twin's Dockerfile
 # (fixtures/images/*/Dockerfile) gives it: USER, WORKDIR, ENV, CMD/ENTRYPOINT, its user in /etc/passwd.
 def hub_image(versions: HubVersions) -> tuple[str, ImageEntry]:
     """JupyterHub + KubeSpawner: USER 1000:100 (jovyan), WORKDIR /srv/jupyterhub."""
     recipe = envs.python_env(
-        f"hub-ks-{versions.kubespawner}-jh-{versions.jupyterhub}",
-        hub_requirements(versions),
-        excludes=STARTUP_EXCLUDES,
+        f"hub-ks-{versions.kubespawner}-jh-{versions.jupyterhub}", hub_requirements(versions)
     )
     return f"{REGISTRY}/hub:ks-{versions.kubespawner}-jh-{versions.jupyterhub}", ImageEntry(
         path=_strs(envs.ensure_env(recipe)),
@@ -153,9 +143,7 @@ def proxy_image() -> tuple[str, ImageEntry]:
 def singleuser_image(versions: HubVersions) -> tuple[str, ImageEntry]:
     """The single-user server: docker-stacks conventions (jovyan 1000:100, HOME and WORKDIR
     /home/jovyan, CMD jupyterhub-singleuser)."""
-    recipe = envs.python_env(
-        f"singleuser-jh-{versions.jupyterhub}", singleuser_requirements(versions), excludes=STARTUP_EXCLUDES
-    )
+    recipe = envs.python_env(f"singleuser-jh-{versions.jupyterhub}", singleuser_requirements(versions))
     return f"{REGISTRY}/singleuser:jh-{versions.jupyterhub}", docker_stacks_entry(envs.ensure_env(recipe))
 
 

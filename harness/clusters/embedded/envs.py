@@ -42,36 +42,21 @@ class EnvRecipe:
     requirements: tuple[str, ...]
     #: resolve as on that day (uv's --exclude-newer, an RFC 3339 timestamp): an image "of that date"
     exclude_newer: str | None = None
-    #: Distributions left out although a requirement depends on them (python only): optional
-    #: dependencies that cost start-up time and that nothing the harness tests uses.
-    excludes: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
         # BUILD_FORMAT is part of the key so environments built the old (broken) way are never reused;
-        # the date and the excludes only when set, so the keys of other environments stay what they were
-        parts: list[object] = [BUILD_FORMAT, self.kind, *self.requirements]
-        if self.exclude_newer:
-            parts.append(self.exclude_newer)
-        if self.excludes:
-            parts.append({"excludes": list(self.excludes)})
-        digest = hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:10]
+        # the date only when set, so the keys of undated environments stay what they were
+        dated = [self.exclude_newer] if self.exclude_newer else []
+        digest = hashlib.sha256(
+            json.dumps([BUILD_FORMAT, self.kind, *self.requirements, *dated]).encode()
+        ).hexdigest()[:10]
         return f"{self.label}-{digest}"
 
 
-def python_env(
-    label: str,
-    requirements: Sequence[str],
-    *,
-    exclude_newer: str | None = None,
-    excludes: Sequence[str] = (),
-) -> EnvRecipe:
+def python_env(label: str, requirements: Sequence[str], *, exclude_newer: str | None = None) -> EnvRecipe:
     return EnvRecipe(
-        label=label,
-        kind="python",
-        requirements=tuple(requirements),
-        exclude_newer=exclude_newer,
-        excludes=tuple(excludes),
+        label=label, kind="python", requirements=tuple(requirements), exclude_newer=exclude_newer
     )
 
 
@@ -128,12 +113,6 @@ def _build(recipe: EnvRecipe, into: Path) -> None:
         # --compile-bytecode: as `pip install` in an image build does. Pods run as uid 1000 and cannot
         # write __pycache__ here, so without it every start recompiles jupyter_server & co (seconds
         # of CPU per spawn, enough to starve the hub's readiness probe on a 2-core machine).
-        excludes: list[str] = []
-        if recipe.excludes:
-            # uv's documented way to drop a dependency: an override whose marker is never true
-            overrides = into / ".jhsc-overrides.txt"
-            overrides.write_text("".join(f'{name} ; sys_platform == "never"\n' for name in recipe.excludes))
-            excludes = ["--overrides", str(overrides)]
         _run(
             [
                 uv,
@@ -141,7 +120,6 @@ def _build(recipe: EnvRecipe, into: Path) -> None:
                 "install",
                 "--quiet",
                 "--compile-bytecode",
-                *excludes,
                 "--python",
                 str(into / "bin" / "python"),
                 *(["--exclude-newer", recipe.exclude_newer] if recipe.exclude_newer else []),
