@@ -33,7 +33,7 @@ RUN_NAMESPACE_LABEL = "jupyterhub-storage-conformance/namespace"
 CREATED_BY_STEP_LABEL = "jupyterhub-storage-conformance/step"
 #: Where the node-directory pod sees ``host_path_dir``.
 HOST_MOUNT = "/host"
-#: Mode of a static volume's directory: any uid may write (see the module docstring).
+#: Default mode of a static volume's directory: any uid may write (see the module docstring).
 VOLUME_DIR_MODE = "0777"
 
 
@@ -143,14 +143,16 @@ class StaticVolumes:
         if phase != "Succeeded":
             raise CheckFailed(f"{what} failed on the node ({self.host_dir}): {log.strip()[:500]}")
 
-    def create(self, name: str, size: str, access_modes: list[str], storage_class: str) -> str:
-        """Make the node directory, then the PV; return the PV's name."""
+    def create(
+        self, name: str, size: str, access_modes: list[str], storage_class: str, mode: str = VOLUME_DIR_MODE
+    ) -> str:
+        """Make the node directory (root-owned, ``mode``), then the PV; return the PV's name."""
         pv = self.pv_name(name)
         if pv in self.created:
             raise CheckFailed(f"PV {pv} was created already by this run")
         self._run(
             f"making directory {self.node_dir(name)}",
-            f'mkdir -p "$1" && chmod {VOLUME_DIR_MODE} "$1"',
+            f'mkdir -p "$1" && chmod {mode} "$1"',
             self._in_pod(name),
         )
         path = self.node_dir(name)

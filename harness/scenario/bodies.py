@@ -96,6 +96,21 @@ class WriteFileStep(_FileRef):
 
     path: str = Field(description="Path relative to the server's root directory (or the claim's sub_path).")
     content: str
+    rejected: str | None = Field(
+        None,
+        description=(
+            "With `user`: substring of the server's refusal (e.g. 'Permission denied'); the step passes "
+            "only if the save fails with it. Omitted: the save must succeed."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _rejected_needs_user(self) -> WriteFileStep:
+        if self.rejected is not None and self.pvc is not None:
+            raise ValueError(
+                "'rejected' checks a save through a server's contents API; it goes with 'user', not 'pvc'"
+            )
+        return self
 
 
 class ExpectFileStep(_FileRef):

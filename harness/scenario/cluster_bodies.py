@@ -84,6 +84,15 @@ class CreatePvStep(Body):
     size: str = Field(description="spec.capacity.storage, e.g. 1Gi.")
     access_modes: list[AccessMode] = Field(default_factory=_read_write_once, min_length=1)
     storage_class: str = Field("", description='spec.storageClassName; "" (the default): no class.')
+    mode: str = Field(
+        "0777",
+        pattern=r"^0?[0-7]{3}$",
+        description=(
+            "Octal mode of the node directory (owned by root). 0777 (the default): any uid may write. "
+            "0755 is what an admin's `mkdir` as root leaves: a real kubelet applies no fsGroup to "
+            "hostPath volumes and makes a missing subPath with the root's mode, so only root writes."
+        ),
+    )
 
     _name = field_validator("name")(_check_object_name)
     _size = field_validator("size")(_check_quantity)

@@ -13,5 +13,5 @@ def run(item: Any, ctx: StepContext) -> str:
     static = ctx.target.static_volumes
     if static is None:  # unsupported_reason says why; this keeps mypy and a direct call honest
         raise StepSkipped("create_pv needs a node directory for hostPath volumes")
-    pv = static.create(body.name, body.size, list(body.access_modes), body.storage_class)
+    pv = static.create(body.name, body.size, list(body.access_modes), body.storage_class, body.mode)
     return f"as {pv}, hostPath {static.node_dir(body.name)}"

@@ -1,5 +1,6 @@
 """``write_file``: write a text file through the running server's contents API, as the user; or, with
-``pvc:``, straight onto a claim through a writer pod running as the server's uid/gid."""
+``pvc:``, straight onto a claim through a writer pod running as the server's uid/gid. ``rejected:``
+asserts that the server refuses the save (a volume the server's uid cannot write)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from harness.checks import files
 from harness.checks.errors import CheckFailed
+from harness.hub.driver import HubApiError
 from harness.steps.claim import claim_file
 from harness.steps.context import StepContext
 
@@ -24,5 +26,17 @@ def run(item: Any, ctx: StepContext) -> str:
             raise CheckFailed(f"{exc}{where.claim.failure_note()}") from exc
         return f"on PVC {where.claim.hub}:{where.path} as uid {identity.uid}" + where.claim.progress_note()
     user = ctx.user(body)
-    files.write_file(ctx.hub, user, body.server, body.path, body.content, ctx.token(user))
+    try:
+        files.write_file(ctx.hub, user, body.server, body.path, body.content, ctx.token(user))
+    except HubApiError as exc:
+        if body.rejected is None:
+            raise
+        if body.rejected not in str(exc):
+            raise CheckFailed(
+                f"saving {body.path} was refused, but with {exc}, expected a refusal containing "
+                f"{body.rejected!r}"
+            ) from exc
+        return f"refused as expected: {exc}"
+    if body.rejected is not None:
+        raise CheckFailed(f"saving {body.path} succeeded, expected a refusal containing {body.rejected!r}")
     return ""

@@ -331,3 +331,40 @@ def test_mounts_go_shallow_first_keeping_ties_in_order() -> None:
         "/etc/resolv.conf",
         "/etc/jupyterhub/jupyterhub_config.py",
     ]
+
+
+@pytest.mark.parametrize(
+    ("source", "annotations", "managed"),
+    [
+        # an admin's static hostPath PV: the hostPath plugin applies no fsGroup (kubespawner#813)
+        ("hostPath", {}, False),
+        # the embedded provisioner's PVs stand for a cloud class's volumes, which do get fsGroup
+        ("hostPath", {"pv.kubernetes.io/provisioned-by": "embedded.local/hostpath"}, True),
+        ("hostPath", {"pv.kubernetes.io/provisioned-by": "kubernetes.io/host-path"}, False),
+        # the local plugin applies fsGroup (SetVolumeOwnership on first mount)
+        ("local", {}, True),
+    ],
+)
+def test_fs_group_applies_to_a_claim_by_its_pv_plugin(
+    tmp_path: Path, source: str, annotations: dict[str, str], managed: bool
+) -> None:
+    data = tmp_path / "pv"
+    data.mkdir(mode=0o755)
+    pv = {
+        "metadata": {"name": "pv-1", "annotations": annotations},
+        "spec": {source: {"path": str(data)}, "claimRef": {"name": "c", "namespace": "ns"}},
+    }
+    pvc = {
+        "metadata": {"name": "c", "namespace": "ns"},
+        "spec": {"volumeName": "pv-1"},
+        "status": {"phase": "Bound"},
+    }
+    registry = FakeRegistry(("persistentvolumes", pv), ("persistentvolumeclaims", pvc))
+    pod = _pod(
+        securityContext={"fsGroup": 4242},
+        volumes=[{"name": "v", "persistentVolumeClaim": {"claimName": "c"}}],
+    )
+    volumes = asyncio.run(VolumeManager(registry, tmp_path / "pod", tmp_path / "ca").setup(pod))  # type: ignore[arg-type]
+    assert volumes["v"].managed is managed
+    assert (data.stat().st_gid == 4242) is managed
+    assert stat.S_IMODE(data.stat().st_mode) == (0o2775 if managed else 0o755)

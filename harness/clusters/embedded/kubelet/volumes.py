@@ -3,7 +3,9 @@
 PVCs resolve to their bound PV's hostPath directory; emptyDir, configMap, secret, projected (service
 account token, CA, namespace) and downwardAPI volumes are materialised under the pod's runtime dir.
 ``fsGroup`` is applied the way the kubelet does (group ownership, g+rwX, setgid dirs) to every volume
-type the kubelet manages ownership for (not hostPath). configMap, secret, downwardAPI and projected
+type the kubelet manages ownership for: not hostPath, and so not a PV whose source an admin wrote as
+hostPath (kubespawner#813: a static claim ignores fs_gid). Claims of the embedded provisioner stand for
+a cloud storage class (a block device or CSI volume, whose plugin does apply fsGroup), so they do get it. configMap, secret, downwardAPI and projected
 volumes are always mounted read-only, as their plugins tell the real kubelet (``mustMountRO``).
 
 A volume that cannot be set up raises ``VolumeError`` with the message the real kubelet puts in its
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+from ..controllers.hostpath import ANN_PROVISIONED_BY, PROVISIONER
 from . import atomic_writer
 from .api import Obj, RegistryLike, get_or_none
 from .envvars import EnvError, field_ref
@@ -51,6 +54,15 @@ class Mount:
 
     def to_json(self) -> dict[str, object]:
         return {"source": self.source, "target": self.target, "readonly": self.readonly}
+
+
+def _manages_ownership(pv: Obj) -> bool:
+    """Whether the kubelet applies fsGroup to this PV: the local plugin does, the hostPath plugin does
+    not (its mounter is not ``Managed``); the embedded provisioner's PVs play a cloud class's volumes."""
+    annotations = pv.get("metadata", {}).get("annotations") or {}
+    if annotations.get(ANN_PROVISIONED_BY) == PROVISIONER:
+        return True
+    return "local" in (pv.get("spec") or {})
 
 
 def apply_fs_group(path: Path, gid: int) -> None:
@@ -124,7 +136,7 @@ class VolumeManager:
         namespace = pod["metadata"]["namespace"]
         local = self.pod_dir / "volumes" / name
         if "persistentVolumeClaim" in volume:
-            return await self._pvc_dir(namespace, name, volume["persistentVolumeClaim"]["claimName"]), True
+            return await self._pvc_dir(namespace, name, volume["persistentVolumeClaim"]["claimName"])
         if "hostPath" in volume:
             path = Path(volume["hostPath"]["path"])
             kind = volume["hostPath"].get("type", "")
@@ -159,7 +171,8 @@ class VolumeManager:
             return local, True
         raise VolumeError(f'MountVolume.SetUp failed for volume "{name}" : unsupported volume type')
 
-    async def _pvc_dir(self, namespace: str, volume: str, claim: str) -> Path:
+    async def _pvc_dir(self, namespace: str, volume: str, claim: str) -> tuple[Path, bool]:
+        """The bound PV's directory, and whether the PV's plugin manages ownership (fsGroup)."""
         pvc = await get_or_none(self.registry, "persistentvolumeclaims", namespace, claim)
         if pvc is None:
             raise VolumeError(f'persistentvolumeclaim "{claim}" not found')
@@ -175,7 +188,7 @@ class VolumeManager:
                 "has no hostPath/local source on this node"
             )
         Path(path).mkdir(parents=True, exist_ok=True)
-        return Path(path)
+        return Path(path), _manages_ownership(pv or {})
 
     async def _key_data(
         self, namespace: str, kind: str, name: str, optional: bool
