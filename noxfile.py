@@ -157,7 +157,7 @@ def lint(session: nox.Session) -> None:
     session.install("-e", ".[lint,test,kind]")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
-    session.run("mypy", "harness", "noxfile.py", "conftest.py", "tools/check_structure.py")
+    session.run("mypy", "harness", "noxfile.py", "conftest.py", "tools/")
     session.run("python", "tools/check_structure.py")
     workflows = sorted(
         str(path.relative_to(ROOT)) for path in (ROOT / ".github" / "workflows").glob("*.y*ml")
