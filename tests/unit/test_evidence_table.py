@@ -6,6 +6,8 @@ import importlib.util
 from pathlib import Path
 from types import ModuleType
 
+import pytest
+
 from harness.report.cells import Cell, Column
 from harness.report.results import ResultsFile, write
 from harness.results import StepRecord, StepStatus, Verdict
@@ -56,7 +58,9 @@ def _write(tmp_path: Path, name: str, cluster: str, *cells: Cell) -> Path:
     return path
 
 
-def test_rows_take_the_newest_cell_and_its_proof_line(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_rows_take_the_newest_cell_and_its_proof_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     old = _cell("existing", Verdict.FAIL, StepStatus.FAILED, "2026-12-02T01:00:00Z")
     new = _cell("existing", Verdict.HAZARD, StepStatus.PASSED, "2026-12-02T02:00:00Z", hazard="shared claim")
     real = [_write(tmp_path, "r1", "existing", new), _write(tmp_path, "r2", "existing", old)]
@@ -77,7 +81,9 @@ def test_rows_take_the_newest_cell_and_its_proof_line(tmp_path: Path, capsys) ->
     assert out.rstrip().endswith("1 cells, 0 not in agreement")
 
 
-def test_a_cell_on_one_side_only_or_a_different_step_is_counted(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_a_cell_on_one_side_only_or_a_different_step_is_counted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     real = _write(
         tmp_path, "r", "existing", _cell("existing", Verdict.FAIL, StepStatus.FAILED, "2026-12-02T01:00:00Z")
     )
