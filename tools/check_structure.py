@@ -35,11 +35,7 @@ SIZE_ALLOWED: dict[str, str] = {
 
 #: Import cycles tolerated for now, as the exact set of modules in the cycle, with the reason.  Same
 #: rule: to be emptied.
-CYCLE_ALLOWED: dict[frozenset[str], str] = {
-    frozenset(
-        {"harness.clusters.embedded.kubelet.exec", "harness.clusters.embedded.kubelet.pod_worker"}
-    ): "kubelet/ is being edited by the kubelet engineer",
-}
+CYCLE_ALLOWED: dict[frozenset[str], str] = {}
 
 
 @dataclass(frozen=True)

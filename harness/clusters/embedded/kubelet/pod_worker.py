@@ -21,6 +21,7 @@ from .api import Obj, is_not_found
 from .container_spec import ContainerLaunch, build_launch
 from .context import NodeContext
 from .envvars import EnvError
+from .exec import exec_capture
 from .hooks import run_hook
 from .podfiles import passwd_and_group, render_hosts, render_resolv_conf, write_in_place
 from .podnet import PodNetwork
@@ -498,17 +499,7 @@ class PodWorker:
         task.add_done_callback(self._background.discard)
 
     async def exec_capture(self, container: str, command: list[str], timeout: float) -> tuple[int, bytes]:
-        from .exec import start_exec  # local: exec.py needs the worker type only at run time
-
-        proc = await start_exec(self, container, command, stdin=False, tty=False)
-        assert isinstance(proc, asyncio.subprocess.Process)  # no TTY: plain pipes
-        try:
-            out, err = await asyncio.wait_for(proc.communicate(), timeout)
-        except asyncio.TimeoutError:
-            proc.kill()
-            await proc.wait()
-            return 1, b"command timed out"
-        return int(proc.returncode or 0), out + err
+        return await exec_capture(self, container, command, timeout)
 
     # ------------------------------------------------------------------ stop
     async def _stop_all(self, grace: float) -> None:
