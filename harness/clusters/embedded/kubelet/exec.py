@@ -17,7 +17,7 @@ from .runtime import SHIM_ARGV, ContainerProcess
 class RunningContainers(Protocol):
     """What an exec needs of a pod: its container processes and how each was launched, by container name.
 
-    ``PodWorker`` has both; asking only for this keeps exec below the pod worker (which runs
+    ``PodState`` has both; asking only for this keeps exec below the pod's state and worker (which run
     exec probes and exec hooks through it), so the dependency goes one way.
     """
 
