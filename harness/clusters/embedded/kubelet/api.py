@@ -90,3 +90,9 @@ async def get_or_none(registry: RegistryLike, resource: str, namespace: str | No
         if is_not_found(exc):
             return None
         raise
+
+
+def pod_containers(pod: Obj) -> list[Obj]:
+    """Every container spec of a pod, init containers first (the order the kubelet starts them in)."""
+    spec = pod["spec"]
+    return [*(spec.get("initContainers") or []), *spec["containers"]]

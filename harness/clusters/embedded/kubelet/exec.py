@@ -7,12 +7,25 @@ import json
 import os
 import pty
 import tempfile
-from typing import TYPE_CHECKING, Any, BinaryIO
+from collections.abc import Mapping
+from typing import Any, BinaryIO, Protocol
 
-from .runtime import SHIM_ARGV
+from .container_spec import ContainerLaunch
+from .runtime import SHIM_ARGV, ContainerProcess
 
-if TYPE_CHECKING:
-    from .pod_worker import PodWorker
+
+class RunningContainers(Protocol):
+    """What an exec needs of a pod: its container processes and how each was launched, by container name.
+
+    ``PodState`` has both; asking only for this keeps exec below the pod's state and worker (which run
+    exec probes and exec hooks through it), so the dependency goes one way.
+    """
+
+    @property
+    def procs(self) -> Mapping[str, ContainerProcess]: ...
+
+    @property
+    def launches(self) -> Mapping[str, ContainerLaunch]: ...
 
 
 class ExecError(Exception):
@@ -20,11 +33,11 @@ class ExecError(Exception):
 
 
 async def start_exec(
-    worker: PodWorker, container: str, command: list[str], *, stdin: bool, tty: bool
+    pod: RunningContainers, container: str, command: list[str], *, stdin: bool, tty: bool
 ) -> asyncio.subprocess.Process | PtyExec:
     """Start ``command`` in the container; a TTY exec gets a pty whose master is stdin and stdout."""
-    proc = worker.procs.get(container)
-    launch = worker.launches.get(container)
+    proc = pod.procs.get(container)
+    launch = pod.launches.get(container)
     if proc is None or not proc.running or proc.pid1 is None or launch is None:
         raise ExecError(f"container {container} is not running")
     spec = {
@@ -65,6 +78,23 @@ async def start_exec(
     # not journalled in HostRecords: an exec dies with the container's PID namespace, whose PID 1 is
     # recorded (exec probes would otherwise add a journal line every period)
     return sub
+
+
+async def exec_capture(
+    pod: RunningContainers, container: str, command: list[str], timeout: float
+) -> tuple[int, bytes]:
+    """Run ``command`` in the container to its end, without stdin or TTY, as exec probes and exec
+    hooks do: its exit code and stdout + stderr. One that outlives ``timeout`` is killed (exit code 1,
+    "command timed out")."""
+    proc = await start_exec(pod, container, command, stdin=False, tty=False)
+    assert isinstance(proc, asyncio.subprocess.Process)  # no TTY: plain pipes
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), timeout)
+    except asyncio.TimeoutError:
+        proc.kill()
+        await proc.wait()
+        return 1, b"command timed out"
+    return int(proc.returncode or 0), out + err
 
 
 class PtyExec:

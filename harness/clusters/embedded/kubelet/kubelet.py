@@ -26,6 +26,7 @@ from .ipam import IPAM
 from .network import ClusterNetwork
 from .node import NodeAgent
 from .pod_io import KubeletPodIO
+from .pod_state import PodState
 from .pod_worker import PodWorker
 from .recorder import NODE_NAME
 from .records import HostRecords
@@ -55,15 +56,16 @@ class Kubelet:
         self.config = config
         self.network = network
         self.workers: dict[str, PodWorker] = {}
-        self.pod_io = KubeletPodIO(self.find_worker)
+        self.pod_io = KubeletPodIO(self.find_pod)
         self._tasks: list[asyncio.Task[Any]] = []
         self._proxy: ServiceProxy | None = None
         self.ctx: NodeContext | None = None
 
-    def find_worker(self, namespace: str, name: str) -> PodWorker | None:
+    def find_pod(self, namespace: str, name: str) -> PodState | None:
+        """The state of the pod ``namespace/name`` this node runs (for pods/log and pods/exec)."""
         for worker in self.workers.values():
-            if worker.namespace == namespace and worker.name == name:
-                return worker
+            if worker.state.namespace == namespace and worker.state.name == name:
+                return worker.state
         return None
 
     async def start(self) -> None:
@@ -122,7 +124,7 @@ class Kubelet:
             try:
                 worker.refresh_hosts()
             except OSError as exc:
-                log.debug("hosts refresh of %s failed: %s", worker.name, exc)
+                log.debug("hosts refresh of %s failed: %s", worker.state.name, exc)
 
     async def _sync_pods(self) -> None:
         while True:
@@ -148,7 +150,7 @@ class Kubelet:
                 if worker.task is not None and not worker.task.done():
                     worker.task.cancel()  # force-deleted: kill at once, as a kubelet does for orphans
                     await asyncio.wait({worker.task})
-                shutil.rmtree(worker.dir, ignore_errors=True)
+                shutil.rmtree(worker.state.dir, ignore_errors=True)
             return
         if worker is not None:
             worker.update(pod)
@@ -182,7 +184,9 @@ class Kubelet:
             for worker in workers:  # belt and braces: nothing of a pod may outlive the node
                 if worker.task in stuck:
                     log.error(
-                        "pod worker %s/%s did not stop; killing its processes", worker.namespace, worker.name
+                        "pod worker %s/%s did not stop; killing its processes",
+                        worker.state.namespace,
+                        worker.state.name,
                     )
                     await worker.kill_now()
         self.workers.clear()

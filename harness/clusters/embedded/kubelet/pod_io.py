@@ -8,18 +8,18 @@ from ..apiserver import errors
 from ..apiserver.podio import ExecProcess
 from . import exec as exec_mod
 from .logs import log_files, read_log
-from .pod_worker import PodWorker
+from .pod_state import PodState
 
 
 class KubeletPodIO:
-    def __init__(self, find_worker: Callable[[str, str], PodWorker | None]) -> None:
-        self.find_worker = find_worker
+    def __init__(self, find_pod: Callable[[str, str], PodState | None]) -> None:
+        self.find_pod = find_pod
 
-    def _worker(self, namespace: str, pod: str) -> PodWorker:
-        worker = self.find_worker(namespace, pod)
-        if worker is None:
+    def _pod(self, namespace: str, pod: str) -> PodState:
+        state = self.find_pod(namespace, pod)
+        if state is None:
             raise errors.bad_request(f'pod "{pod}" is not running on this node')
-        return worker
+        return state
 
     async def logs(
         self,
@@ -32,8 +32,8 @@ class KubeletPodIO:
         previous: bool = False,
         timestamps: bool = False,
     ) -> AsyncIterator[bytes]:
-        worker = self._worker(namespace, pod)
-        files = log_files(worker.dir, container)
+        state = self._pod(namespace, pod)
+        files = log_files(state.dir, container)
         if previous:
             if len(files) < 2:
                 raise errors.bad_request(
@@ -42,14 +42,14 @@ class KubeletPodIO:
             path, live = files[-2], False
         else:
             if not files:
-                record = next((r for r in worker.init + worker.containers if r.name == container), None)
+                record = next((r for r in state.init + state.containers if r.name == container), None)
                 waiting = (record.state.get("waiting") or {}) if record else {}
                 reason = waiting.get("reason") or "ContainerCreating"
                 raise errors.bad_request(
                     f'container "{container}" in pod "{pod}" is waiting to start: {reason}'
                 )
             path, live = files[-1], True
-        proc = worker.procs.get(container)
+        proc = state.procs.get(container)
 
         def still_writing() -> bool:
             return live and proc is not None and proc.log_path == path and proc.running
@@ -62,13 +62,13 @@ class KubeletPodIO:
     async def exec(
         self, namespace: str, pod: str, container: str, command: list[str], *, stdin: bool, tty: bool
     ) -> ExecProcess:
-        worker = self._worker(namespace, pod)
-        if worker.phase in ("Succeeded", "Failed"):
+        state = self._pod(namespace, pod)
+        if state.phase in ("Succeeded", "Failed"):
             raise errors.bad_request(
-                f"cannot exec into a container in a completed pod; current phase is {worker.phase}"
+                f"cannot exec into a container in a completed pod; current phase is {state.phase}"
             )
         try:
-            return await exec_mod.start_exec(worker, container, command, stdin=stdin, tty=tty)
+            return await exec_mod.start_exec(state, container, command, stdin=stdin, tty=tty)
         except exec_mod.ExecError as exc:
             raise errors.bad_request(str(exc)) from None
 
