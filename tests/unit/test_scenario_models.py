@@ -89,6 +89,7 @@ def test_bodies_have_defaults_and_null_body_is_empty() -> None:
         "sub_path": None,
         "path": "a.txt",
         "content": "x",
+        "rejected": None,
     }
     assert scenario.steps[8].kind == "restart_cluster"
     assert scenario.steps[7].body.model_dump() == {
@@ -245,3 +246,20 @@ def test_anchors_and_merge_keys_work_and_keep_locations() -> None:
     scenario = parse_scenario(text, "a.yaml")
     assert [step.body.model_dump()["user"] for step in scenario.steps] == ["alice"] * 3
     assert [str(step.location) for step in scenario.steps] == ["a.yaml:5:5", "a.yaml:6:5", "a.yaml:7:5"]
+
+
+def test_write_file_rejected_goes_with_a_server_not_a_claim() -> None:
+    from harness.scenario.bodies import WriteFileStep
+
+    assert WriteFileStep(user="alice", path="a", content="x", rejected="Permission denied").rejected
+    with pytest.raises(ValueError, match="'rejected' checks a save through a server's contents API"):
+        WriteFileStep(pvc="claim-alice", path="a", content="x", rejected="Permission denied")
+
+
+def test_create_pv_mode_is_octal() -> None:
+    from harness.scenario.cluster_bodies import CreatePvStep
+
+    assert CreatePvStep(name="team", size="1Gi").mode == "0777"
+    assert CreatePvStep(name="team", size="1Gi", mode="0755").mode == "0755"
+    with pytest.raises(ValueError, match="pattern"):
+        CreatePvStep(name="team", size="1Gi", mode="rwx")
