@@ -10,9 +10,10 @@ from __future__ import annotations
 import contextlib
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from harness.clusters.base import Cluster, ClusterError, HubVersions, Images
 from harness.clusters.images_common import format_image
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from harness.options import HarnessOptions
 
 DEFAULT_READER_IMAGE = "busybox:1.36"
+#: How long a restarted cluster has to answer again with every node Ready.
+RESTART_TIMEOUT = 300.0
 
 
 class ExistingBackend(Cluster):
@@ -114,21 +117,25 @@ class ExistingBackend(Cluster):
                 f"cluster restart command failed ({result.returncode}): {result.stderr[-2000:]}"
             )
         self._kube = None
-        wait_for(
-            "the API server and every node to be Ready after the restart",
-            self._nodes_ready,
-            timeout=300,
-            interval=2,
-        )
+        what = "the API server and every node to be Ready after the restart"
+        deadline = time.monotonic() + RESTART_TIMEOUT
+        # while the API server is down no watch can tell when it is back: only this part polls
+        wait_for(what, self._api_answers, timeout=RESTART_TIMEOUT, interval=2)
+        self.kube.watch_until(what, "node", None, nodes_ready, max(deadline - time.monotonic(), 1.0))
 
-    def _nodes_ready(self) -> bool | None:
+    def _api_answers(self) -> bool | None:
         try:
-            nodes = self.kube.list("node")
+            self.kube.core.list_namespace(limit=1)
         except Exception:
-            self._kube = None
+            self._kube = None  # a new client: the restart may have left the old connections dead
             return None
-        for node in nodes:
-            conditions = {c["type"]: c["status"] for c in (node.get("status") or {}).get("conditions") or []}
-            if conditions.get("Ready") != "True":
-                return None
-        return True if nodes else None
+        return True
+
+
+def nodes_ready(nodes: list[dict[str, Any]]) -> bool | None:
+    """True once there are nodes and every one of them is Ready."""
+    for node in nodes:
+        conditions = {c["type"]: c["status"] for c in (node.get("status") or {}).get("conditions") or []}
+        if conditions.get("Ready") != "True":
+            return None
+    return True if nodes else None

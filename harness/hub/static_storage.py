@@ -24,7 +24,7 @@ from kubernetes.client.exceptions import ApiException
 
 from harness.checks.errors import CheckFailed
 from harness.clusters.base import MANAGED_BY_LABEL, MANAGED_BY_VALUE, Images
-from harness.clusters.kube import Kube, is_not_found, status_message, wait_for
+from harness.clusters.kube import Kube, is_not_found, status_message
 from harness.hub.oneshot import run_to_completion
 
 #: Label naming the namespace (the run) a cluster-scoped object belongs to.
@@ -200,10 +200,12 @@ class StaticVolumes:
         self.created.clear()
 
     def _wait_gone(self, pv: str, timeout: float) -> None:
-        wait_for(
+        self.kube.watch_until(
             f"PV {pv} to be deleted",
-            lambda: True if self.kube.get("pv", None, pv) is None else None,
-            timeout=timeout,
-            interval=1,
+            "pv",
+            None,
+            lambda found: True if not found else None,
+            timeout,
+            name=pv,
             last=lambda: str((self.kube.get("pv", None, pv) or {}).get("status")),
         )

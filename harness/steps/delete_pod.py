@@ -46,11 +46,11 @@ def run(item: Any, ctx: StepContext) -> str:
     except ApiException as exc:
         raise CheckFailed(f"deleting pod {name} was refused: {status_message(exc)}") from exc
 
-    def pod_gone() -> bool | None:
-        now = kube.get("pod", ns, name)
-        return True if now is None or now["metadata"]["uid"] != uid else None
+    def pod_gone(found: list[dict[str, Any]]) -> bool | None:
+        # a pod of the same name with another uid is the server's next one: this one is gone
+        return True if all(pod["metadata"]["uid"] != uid for pod in found) else None
 
-    wait_for(f"pod {name} to be deleted", pod_gone, body.timeout)
+    kube.watch_until(f"pod {name} to be deleted", "pod", ns, pod_gone, body.timeout, name=name)
     gone = time.monotonic() - t0
 
     def hub_noticed() -> bool | None:

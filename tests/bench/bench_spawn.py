@@ -4,13 +4,22 @@ The hub is deployed by the harness's own code (``DeployedHub``, as a scenario ru
 PVC mounted in the server; one user's server is started and stopped repeatedly through the hub's REST
 API: the first spawn includes creating and binding the PVC, the others are respawns onto it.  A spawn
 is timed from the POST to the progress stream's ``ready`` (the hub has then seen the server answer).
-The baseline is ``jupyter-server`` from the same singleuser environment started bare on the host until
-it answers HTTP, alternating with the spawns.  Writes ``reports/bench-spawn.json``.  Needs root.
+Two baselines, each started bare on the host from the same singleuser environment, alternating with
+the spawns:
+
+- ``jupyterhub-singleuser`` as the hub started it (the pod's command and ``JUPYTERHUB_*`` environment,
+  talking to the same hub), until it answers the hub's own readiness request: what a spawn runs, so
+  issue 13's target (a spawn <= 1.3x a bare jupyterhub-singleuser start) is read against it;
+- ``jupyter-server`` until it answers an authenticated request (the baseline of earlier runs, kept so
+  they stay comparable): lighter, it imports no jupyterhub and has no hub to talk to.
+
+Writes ``reports/bench-spawn.json``.  Needs root.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import sys
 import time
@@ -70,6 +79,7 @@ def run(n_respawns: int) -> dict[str, Any]:
             namespace_=deploy.namespace_name("bench-spawn"),
             config=HubSettings(kubespawner=KUBESPAWNER_CONFIG),
         )
+        closing = contextlib.ExitStack()
         try:
             deploy_s = timed(target.setup)
             assert target.images is not None
@@ -78,6 +88,8 @@ def run(n_respawns: int) -> dict[str, Any]:
             hub.create_user(USER)
             benchlib.bare_jupyter_start(env_bin)  # unrecorded warm-up of the baseline
             bare: list[float] = []
+            bare_su: list[float] = []
+            hub_url = closing.enter_context(target.cluster.service_url(target.namespace_, "hub", 8081))
             starts: dict[int, float] = {}
             stops: list[float] = []
             incidents: list[str] = []
@@ -87,6 +99,10 @@ def run(n_respawns: int) -> dict[str, Any]:
                 step = "start"
                 try:
                     starts[i] = timed(hub.start_server, USER, timeout=300)
+                    step = "bare jupyterhub-singleuser"
+                    bare_su.append(
+                        benchlib.bare_singleuser_start(env_bin, *as_started(kube, target), hub_url)
+                    )
                     step = "stop"
                     stops.append(timed(hub.stop_server, USER))
                 except httpx.TransportError as exc:
@@ -97,7 +113,8 @@ def run(n_respawns: int) -> dict[str, Any]:
                     hub = settle(hub)
                     continue
                 print(
-                    f"  {kind}: spawn {starts[i]:.3f}s, stop {stops[-1]:.3f}s, bare {bare[-1]:.3f}s",
+                    f"  {kind}: spawn {starts[i]:.3f}s, stop {stops[-1]:.3f}s, bare jupyter-server "
+                    f"{bare[-1]:.3f}s, bare jupyterhub-singleuser {bare_su[-1]:.3f}s",
                     flush=True,
                 )
             pvc = kube.get("pvc", target.namespace_, f"claim-{USER}")
@@ -112,10 +129,12 @@ def run(n_respawns: int) -> dict[str, Any]:
             print(explain(kube, target.namespace_), file=sys.stderr)
             raise
         finally:
+            closing.close()
             target.teardown(keep=False)
     respawns = [t for i, t in starts.items() if i > 0]
     first = starts.get(0)
     median_bare = statistics.median(bare)
+    median_su = statistics.median(bare_su)
     return {
         "versions": {"kubespawner": target.spawner_version, "jupyterhub": target.hub_version},
         "method": (
@@ -128,10 +147,23 @@ def run(n_respawns: int) -> dict[str, Any]:
         "respawn": benchlib.summary(respawns),
         "stop": benchlib.summary(stops),
         "bare_jupyter_server_to_http": benchlib.summary(bare),
+        "bare_singleuser_to_http": benchlib.summary(bare_su),
         "ratio_first_spawn_vs_bare": round(first / median_bare, 2) if first is not None else None,
         "ratio_respawn_vs_bare": benchlib.ratio(respawns, bare),
+        "ratio_first_spawn_vs_bare_singleuser": round(first / median_su, 2) if first is not None else None,
+        "ratio_respawn_vs_bare_singleuser": benchlib.ratio(respawns, bare_su),
         "incidents": incidents,
     }
+
+
+def as_started(kube: Kube, target: DeployedHub) -> tuple[list[str], dict[str, str]]:
+    """The running server's command line and environment, from its pod (KubeSpawner wrote both)."""
+    pod = kube.get("pod", target.namespace_, f"jupyter-{USER}")
+    if pod is None:
+        raise RuntimeError("the user's pod is gone while its server runs")
+    container = pod["spec"]["containers"][0]
+    env = {e["name"]: e["value"] for e in container.get("env") or [] if "value" in e}
+    return [*(container.get("command") or []), *(container.get("args") or [])], env
 
 
 def settle(hub: HubClient) -> HubClient:
@@ -149,12 +181,22 @@ def settle(hub: HubClient) -> HubClient:
 
 
 def table_rows(report: dict[str, Any]) -> list[benchlib.Row]:
-    bare = report["bare_jupyter_server_to_http"]
     rows: list[benchlib.Row] = []
-    if report["first_spawn_with_pvc_s"] is not None:
-        first = benchlib.summary([report["first_spawn_with_pvc_s"]])
-        rows.append(("hub spawn, first (with PVC)", first, bare, report["ratio_first_spawn_vs_bare"]))
-    rows.append(("hub respawn", report["respawn"], bare, report["ratio_respawn_vs_bare"]))
+    for short, key, suffix in (
+        ("singleuser", "bare_singleuser_to_http", "_singleuser"),
+        ("jupyter-server", "bare_jupyter_server_to_http", ""),
+    ):
+        if key not in report:  # a report from before the singleuser baseline
+            continue
+        bare = report[key]
+        if report["first_spawn_with_pvc_s"] is not None:
+            first = benchlib.summary([report["first_spawn_with_pvc_s"]])
+            rows.append(
+                (f"first spawn vs bare {short}", first, bare, report[f"ratio_first_spawn_vs_bare{suffix}"])
+            )
+        rows.append(
+            (f"respawn vs bare {short}", report["respawn"], bare, report[f"ratio_respawn_vs_bare{suffix}"])
+        )
     return rows
 
 

@@ -173,6 +173,75 @@ def bare_jupyter_start(env_bin: Sequence[str], timeout: float = 120.0) -> float:
         shutil.rmtree(home, ignore_errors=True)
 
 
+def http_answers(url: str, timeout: float = 2.0) -> bool:
+    """True when ``url`` gives any answer below 500: JupyterHub's own test that a server is up
+    (``jupyterhub.utils.wait_for_http_server``, redirects not followed)."""
+
+    class _NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(url, timeout=timeout) as resp:
+            return bool(resp.status < 500)
+    except urllib.error.HTTPError as exc:
+        return exc.code < 500
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def bare_singleuser_start(
+    env_bin: Sequence[str], argv: Sequence[str], pod_env: dict[str, str], hub_url: str, timeout: float = 120.0
+) -> float:
+    """Seconds from starting ``jupyterhub-singleuser`` on the host, as the hub started it in its pod
+    (``argv`` and the pod's ``JUPYTERHUB_*`` environment, the hub reached at ``hub_url`` instead of
+    ``http://hub:8081``, listening on 127.0.0.1), until it answers the hub's readiness request.
+
+    It talks to the real hub (its version check at start, activity reports), so it must run while the
+    hub's server of the same token is up: the hub revokes the token when that server stops.
+    """
+    home = Path(tempfile.mkdtemp(prefix="bench-bare-su-home-"))
+    try:
+        os.chown(home, POD_UID, POD_GID)
+        port = free_port()
+        prefix = pod_env.get("JUPYTERHUB_SERVICE_PREFIX", "/")
+        env = {
+            k: v.replace("http://hub:8081", hub_url)
+            for k, v in pod_env.items()
+            if k.startswith("JUPYTERHUB_")
+        }
+        env.update(
+            {
+                "PATH": ":".join([*env_bin, "/usr/bin", "/bin"]),
+                "HOME": str(home),
+                "USER": "jovyan",
+                "JUPYTERHUB_SERVICE_URL": f"http://127.0.0.1:{port}{prefix}",
+            }
+        )
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(
+            list(argv),
+            env=env,
+            cwd=home,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            preexec_fn=_as_pod_user if os.geteuid() == 0 else None,
+        )
+        with _stopping(proc):
+            url = f"http://127.0.0.1:{port}{prefix}api"
+
+            def up() -> bool:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"bare jupyterhub-singleuser exited with {proc.returncode}")
+                return http_answers(url)
+
+            return poll("bare jupyterhub-singleuser", up, timeout) - t0
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
 def write_report(path: Path, report: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=1) + "\n")

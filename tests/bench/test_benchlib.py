@@ -32,3 +32,33 @@ def test_summary_refuses_no_samples() -> None:
 
 def test_ratio_is_of_medians() -> None:
     assert ratio([1.0, 2.0, 100.0], [0.5, 1.0, 0.1]) == 4.0
+
+
+def test_http_answers_as_jupyterhub_waits_for_a_server() -> None:
+    """Any answer below 500 counts and a redirect is not followed (wait_for_http_server); a 5xx or a
+    refused connection does not."""
+    import http.server
+    import threading
+
+    from benchlib import free_port, http_answers
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            codes = {"/redirect": 302, "/missing": 404, "/broken": 503}
+            self.send_response(codes[self.path])
+            if self.path == "/redirect":
+                self.send_header("Location", "/broken")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        assert http_answers(f"{base}/redirect") and http_answers(f"{base}/missing")
+        assert not http_answers(f"{base}/broken")
+    finally:
+        server.shutdown()
+    assert not http_answers(f"http://127.0.0.1:{free_port()}/")

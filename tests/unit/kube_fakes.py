@@ -2,7 +2,8 @@
 
 A fake's objects only change when the code under test acts, never while it waits, so a watched wait
 is decided by one look at the current objects: the probe's answer, or the timeout a real wait would
-end in.
+end in. Each wait is recorded in ``watched`` (what, kind, name), so a test can tell a step waited by
+watching, not by polling ``get`` in a sleep loop.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from harness.clusters.kube import WaitTimeout
 class WatchOnce:
     """Mixin for a fake with ``get(kind, namespace, name)`` and ``list(kind, namespace, selector)``."""
 
+    watched: list[tuple[str, str, str | None]]
+
     def watch_until(
         self,
         what: str,
@@ -28,6 +31,9 @@ class WatchOnce:
         name: str | None = None,
         last: Callable[[], str] | None = None,
     ) -> Any:
+        if "watched" not in vars(self):
+            self.watched = []
+        self.watched.append((what, kind, name))
         if name is not None:
             found = self.get(kind, namespace, name)  # type: ignore[attr-defined]
             items = [found] if found is not None else []
@@ -35,5 +41,6 @@ class WatchOnce:
             items = self.list(kind, namespace, selector)  # type: ignore[attr-defined]
         value = probe(items)
         if value is None:
-            raise WaitTimeout(f"timed out after {timeout:.0f}s waiting for {what}")
+            seen = f"; last seen: {last()}" if last else ""
+            raise WaitTimeout(f"timed out after {timeout:.0f}s waiting for {what}{seen}")
         return value

@@ -7,9 +7,10 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from kube_fakes import WatchOnce
 
 from harness.clusters.base import ClusterError, HubVersions
-from harness.clusters.existing import ExistingBackend
+from harness.clusters.existing import ExistingBackend, nodes_ready
 from harness.clusters.images_common import format_image
 from harness.hub import slugs
 from harness.hub.existing import ExistingHub
@@ -39,6 +40,50 @@ def test_images_default_proxy_to_hub_and_need_hub_and_singleuser() -> None:
     )
     with pytest.raises(ClusterError, match="--hub-image"):
         _backend(singleuser_image="s:1").images(V)
+
+
+def _node(ready: str) -> dict[str, Any]:
+    return {"metadata": {"name": "n"}, "status": {"conditions": [{"type": "Ready", "status": ready}]}}
+
+
+def test_nodes_ready_needs_nodes_and_all_of_them_ready() -> None:
+    assert nodes_ready([]) is None
+    assert nodes_ready([_node("True"), _node("False")]) is None
+    assert nodes_ready([_node("True"), _node("True")]) is True
+
+
+def test_restart_polls_only_for_the_api_server_then_watches_the_nodes() -> None:
+    """A restarted API server that refuses at first gets a new client; the nodes are watched."""
+
+    class Core:
+        def __init__(self) -> None:
+            self.refusals = 1
+
+        def list_namespace(self, limit: int) -> None:
+            if self.refusals:
+                self.refusals -= 1
+                raise ConnectionRefusedError("down")
+
+    class FakeKube(WatchOnce):
+        core = Core()
+
+        def list(self, kind: str, namespace: str | None = None, selector: str | None = None) -> list[Any]:
+            return [_node("True")]
+
+    kube = FakeKube()
+    backend = _backend(allow_cluster_restart=True, cluster_restart_command="true")
+    clients: list[FakeKube] = []
+
+    def new_client(*args: Any) -> FakeKube:
+        clients.append(kube)
+        return kube
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("harness.clusters.existing.Kube.from_kubeconfig", new_client)
+        mp.setattr("harness.clusters.kube.time.sleep", lambda s: None)
+        backend.restart()
+    assert len(clients) == 2, "the refused client is replaced"
+    assert kube.watched == [("the API server and every node to be Ready after the restart", "node", None)]
 
 
 def test_restart_needs_permission_and_a_command() -> None:

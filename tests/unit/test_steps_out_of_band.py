@@ -14,6 +14,7 @@ from kubernetes.client.exceptions import ApiException
 
 from harness.checks.errors import CheckFailed
 from harness.clusters.base import MANAGED_BY_LABEL, MANAGED_BY_VALUE, HubVersions, Images
+from harness.clusters.kube import WaitTimeout
 from harness.hub import deploy, static_storage
 from harness.hub.deployed import DeployedHub
 from harness.hub.existing import ExistingHub
@@ -44,7 +45,9 @@ class FakeCore:
     def delete_namespaced_persistent_volume_claim(self, name: str, namespace: str) -> None:
         self.calls.append(("delete pvc", name))
         pvc = self.kube.objects[("pvc", name)]
-        if pvc["metadata"].get("finalizers") and self.kube.pvc_in_use:
+        if self.kube.pvc_after_delete is not None:
+            self.kube.objects[("pvc", name)] = self.kube.pvc_after_delete
+        elif pvc["metadata"].get("finalizers") and self.kube.pvc_in_use:
             pvc["metadata"]["deletionTimestamp"] = "now"
         else:
             del self.kube.objects[("pvc", name)]
@@ -61,7 +64,10 @@ class FakeCore:
 
     def delete_namespaced_pod(self, name: str, namespace: str, **kwargs: Any) -> None:
         self.calls.append(("delete pod", name, kwargs))
-        self.kube.objects.pop(("pod", name), None)
+        if self.kube.pod_after_delete is None:
+            self.kube.objects.pop(("pod", name), None)
+        else:
+            self.kube.objects[("pod", name)] = self.kube.pod_after_delete
         self.kube.hub.stopped = True
 
     def create_persistent_volume(self, body: dict[str, Any]) -> None:
@@ -70,7 +76,11 @@ class FakeCore:
 
     def delete_persistent_volume(self, name: str) -> None:
         self.calls.append(("delete pv", name))
-        del self.kube.objects[("pv", name)]
+        pv = self.kube.objects[("pv", name)]
+        if self.kube.pv_bound:  # the pv-protection finalizer keeps a Bound PV
+            pv["status"] = {"phase": "Bound"}
+        else:
+            del self.kube.objects[("pv", name)]
 
     def create_namespaced_persistent_volume_claim(self, namespace: str, body: dict[str, Any]) -> None:
         self.calls.append(("create pvc", body["metadata"]["name"]))
@@ -84,6 +94,11 @@ class FakeKube(WatchOnce):
         self.pods_run: list[dict[str, Any]] = []
         self.pod_phase = "Succeeded"
         self.pvc_in_use = False
+        self.pv_bound = False
+        #: what the pod of a delete_pod is after the delete (None: gone)
+        self.pod_after_delete: dict[str, Any] | None = None
+        #: a claim of the same name (another uid) made right after a delete_pvc (None: none)
+        self.pvc_after_delete: dict[str, Any] | None = None
         self.hub = hub or FakeHub()
 
     def get(self, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None:
@@ -254,6 +269,22 @@ def test_teardown_deletes_only_the_runs_labelled_pvs_and_its_directory() -> None
     assert ("delete pv", f"{NS}-b") not in kube.core.calls
 
 
+def test_teardown_watches_each_pv_until_it_is_gone_and_names_one_that_stays() -> None:
+    kube = FakeKube()
+    static = StaticVolumes(kube, NS, "/srv/d", IMAGES)  # type: ignore[arg-type]
+    static.create("a", "1Gi", ["ReadWriteOnce"], "")
+    static.delete_volumes(timeout=7)
+    assert kube.watched[-1] == (f"PV {NS}-a to be deleted", "pv", f"{NS}-a")
+    assert ("pv", f"{NS}-a") not in kube.objects and static.created == []
+    kube.pv_bound = True
+    static.create("b", "1Gi", ["ReadWriteOnce"], "")
+    with pytest.raises(WaitTimeout) as timed_out:
+        static.delete_volumes(timeout=7)
+    assert str(timed_out.value) == (
+        f"timed out after 7s waiting for PV {NS}-b to be deleted; last seen: {{'phase': 'Bound'}}"
+    )
+
+
 def test_nothing_created_means_no_node_pod_at_teardown() -> None:
     kube = FakeKube()
     static = StaticVolumes(kube, NS, "/srv/d", IMAGES)  # type: ignore[arg-type]
@@ -337,6 +368,14 @@ def test_delete_pvc_waits_until_it_is_gone() -> None:
     kube.objects[("pvc", "claim-alice")] = _pvc()
     assert _run("delete_pvc: {name: claim-alice}", kube) == "gone (was bound to pvc-u1)"
     assert ("pvc", "claim-alice") not in kube.objects
+    assert kube.watched == [("PVC claim-alice to be deleted", "pvc", "claim-alice")]
+
+
+def test_delete_pvc_counts_a_new_claim_of_the_same_name_as_the_old_one_gone() -> None:
+    kube = FakeKube()
+    kube.objects[("pvc", "claim-alice")] = _pvc()
+    kube.pvc_after_delete = {**_pvc(), "metadata": {"name": "claim-alice", "uid": "u2"}}
+    assert _run("delete_pvc: {name: claim-alice}", kube) == "gone (was bound to pvc-u1)"
 
 
 def test_delete_pvc_in_use_says_who_holds_it() -> None:
@@ -414,6 +453,24 @@ def test_delete_pod_uses_the_default_grace_period_and_waits_for_the_hub() -> Non
     note = _run("delete_pod: {user: alice}", kube)
     assert note.startswith("pod jupyter-alice gone after ") and "the hub noticed after" in note
     assert kube.core.calls == [("delete pod", "jupyter-alice", {})]  # no grace_period_seconds: the pod's own
+
+
+def test_delete_pod_watches_the_pod_and_a_replacement_counts_as_gone() -> None:
+    kube = FakeKube()
+    kube.objects[("pod", "jupyter-alice")] = {"metadata": {"name": "jupyter-alice", "uid": "p1"}}
+    kube.pod_after_delete = {"metadata": {"name": "jupyter-alice", "uid": "p2"}}
+    _run("delete_pod: {user: alice}", kube)
+    assert kube.watched == [("pod jupyter-alice to be deleted", "pod", "jupyter-alice")]
+
+
+def test_delete_pod_that_stays_times_out_naming_it() -> None:
+    kube = FakeKube()
+    pod = {"metadata": {"name": "jupyter-alice", "uid": "p1"}}
+    kube.objects[("pod", "jupyter-alice")] = kube.pod_after_delete = pod
+    with pytest.raises(
+        WaitTimeout, match=r"^timed out after 3s waiting for pod jupyter-alice to be deleted$"
+    ):
+        _run("delete_pod: {user: alice, timeout: 3}", kube)
 
 
 def test_delete_pod_of_a_server_that_is_not_running_fails() -> None:
