@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Literal
@@ -279,13 +279,11 @@ class HarnessOptions:
     allow_cluster_restart: bool = False
     cluster_restart_command: str | None = None
     host_path_dir: str | None = None
-    #: The tree ``kubespawner_source`` names, read once (its version); None without a source.
-    kubespawner_tree: SourceTree | None = field(default=None, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self._resolve_kubespawner()
         if not self.jupyterhub_version:
-            object.__setattr__(self, "jupyterhub_version", default_jupyterhub_for(self.kubespawner_reported))
+            object.__setattr__(self, "jupyterhub_version", default_jupyterhub_for(self.kubespawner_version))
         for spec in OPTION_SPECS:
             value = getattr(self, spec.field)
             if spec.kind == "choice" and value is not None and value not in spec.choices:
@@ -328,18 +326,18 @@ class HarnessOptions:
                 f"--kubespawner-version {given} and --kubespawner-source {tree.path} (KubeSpawner "
                 f"{tree.version}) disagree: give only --kubespawner-source"
             )
-        object.__setattr__(self, "kubespawner_tree", tree)
         object.__setattr__(self, "kubespawner_version", tree.label)
 
     @property
-    def kubespawner_reported(self) -> str:
-        """The version KubeSpawner itself reports: the release, or the source's without ``+source``."""
-        return self.kubespawner_tree.version if self.kubespawner_tree else self.kubespawner_version
+    def kubespawner_tree(self) -> SourceTree | None:
+        """The tree ``kubespawner_source`` names (read again: fields stay plain, ``__dict__`` rebuilds)."""
+        return SourceTree.read(self.kubespawner_source) if self.kubespawner_source else None
 
     @property
     def versions(self) -> HubVersions:
-        if self.kubespawner_tree is not None:
-            return HubVersions.of_source(self.kubespawner_tree, self.jupyterhub_version)
+        tree = self.kubespawner_tree
+        if tree is not None:
+            return HubVersions.of_source(tree, self.jupyterhub_version)
         return HubVersions(kubespawner=self.kubespawner_version, jupyterhub=self.jupyterhub_version)
 
     @property

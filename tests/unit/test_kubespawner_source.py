@@ -165,6 +165,7 @@ def test_the_option_and_its_env_twin_make_a_source_row(tmp_path: Path) -> None:
         assert versions.kubespawner_reported == "7.1.0"
         assert versions.kubespawner_source == SourceTree((tmp_path / "ks").resolve(), "7.1.0")
         assert options.results_session == "kubespawner-7.1.0-source-jupyterhub-6.1.1-embedded"
+        assert HarnessOptions(**options.__dict__) == options  # rebuilt from its fields, as tests do
 
 
 def test_a_release_that_contradicts_the_source_is_refused(tmp_path: Path) -> None:
