@@ -57,9 +57,12 @@ def test_the_version_is_read_from_the_file_hatch_reads(tmp_path: Path) -> None:
     assert tree.label == "7.1.1.dev0+source"
 
 
-def test_an_sdist_says_its_version_in_pkg_info_first(tmp_path: Path) -> None:
-    root = make_tree(tmp_path / "ks", "0.0.0")
+def test_the_version_file_wins_over_an_sdists_pkg_info_which_counts_alone(tmp_path: Path) -> None:
+    root = make_tree(tmp_path / "ks", "7.1.1.dev0")  # an unpacked sdist, then edited: hatch builds 7.1.1.dev0
     (root / "PKG-INFO").write_text("Metadata-Version: 2.3\nName: jupyterhub-kubespawner\nVersion: 7.1.0\n")
+    assert SourceTree.read(root).version == "7.1.1.dev0"
+    (root / "kubespawner" / "_version.py").write_text("from importlib.metadata import version\n")
+    (root / "pyproject.toml").write_text("[project]\nname = 'jupyterhub-kubespawner'\n")
     assert SourceTree.read(root).version == "7.1.0"
 
 
@@ -265,3 +268,36 @@ def test_existing_needs_a_hub_image_for_a_source_build(tmp_path: Path) -> None:
         base_dir=tmp_path,
     )
     assert ExistingBackend(options).images(options.versions).hub == "h:7.1.0-source"
+
+
+# -- jhsc check --kubespawner-source -----------------------------------------------------------------
+
+
+def test_jhsc_check_runs_the_chart_values_on_the_source(tmp_path: Path) -> None:
+    from harness.check import cli
+
+    make_tree(tmp_path / "ks")
+    values = tmp_path / "values.yaml"
+    values.write_text("singleuser:\n  storage:\n    type: dynamic\n", encoding="utf-8")
+    argv = ["--values", str(values), "--users", "alice", "--no-library", "--reports-dir", str(tmp_path / "r")]
+    args = cli.parser().parse_args([*argv, "--kubespawner-source", str(tmp_path / "ks")])
+    source, derived, directory = cli.prepare(args)
+    assert derived and all(item.data["z2jh"]["kubespawner"] == UNDER_TEST for item in derived)
+    command = cli.pytest_command(args, source, directory)
+    assert command[command.index("--kubespawner-source") + 1] == str((tmp_path / "ks").resolve())
+    assert "--kubespawner-version" not in command
+
+
+def test_jhsc_check_refuses_a_release_and_a_source_and_a_bad_source(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from harness.check import cli
+
+    config = tmp_path / "c.py"
+    config.write_text("c.KubeSpawner.storage_capacity = '1Gi'\n", encoding="utf-8")
+    base = ["check", "--kubespawner-config", str(config), "--reports-dir", str(tmp_path / "r")]
+    assert cli.main([*base, "--kubespawner", "7.1.0", "--kubespawner-source", str(tmp_path)]) == cli.BAD_INPUT
+    assert "--kubespawner and --kubespawner-source: give one" in capsys.readouterr().err
+    assert cli.main([*base, "--kubespawner-source", str(tmp_path / "nope")]) == cli.BAD_INPUT
+    err = capsys.readouterr().err
+    assert err.startswith("jhsc check: --kubespawner-source: ") and "is not a directory" in err
