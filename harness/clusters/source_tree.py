@@ -3,8 +3,8 @@
 A pull request's KubeSpawner has no release to install, so the hub installs it from its directory.
 Three facts about the tree matter and each has one place here:
 
-- **which version it is** (``SourceTree.read``): what the package itself says (a static ``[project]
-  version``, the file hatch reads it from, ``kubespawner/_version.py``, else an sdist's PKG-INFO), because
+- **which version it is** (``SourceTree.read``): what the package itself says (an sdist's PKG-INFO,
+  a static ``[project] version``, the file hatch reads it from, ``kubespawner/_version.py``), because
   the scenarios' version gates (``kubespawner: ">=7"``) must judge the code that really runs, and
   the running hub reports that version;
 - **what it holds** (``content_key``): a hash of its files, never its path, so an edit gives a new
@@ -188,11 +188,11 @@ def _assigned_version(file: Path) -> str | None:
     return match.group(1) if match else None
 
 
-#: What the build backend reads first (an edited _version.py wins over an sdist's stale PKG-INFO);
-#: PKG-INFO last, for an sdist whose version came from elsewhere (VCS tags).
+#: What the install's metadata will say, first: an unpacked sdist's PKG-INFO (hatchling builds a wheel
+#: of an sdist from it, even when _version.py was edited since), then what the build backend reads.
 _VERSION_READERS: tuple[Callable[[Path], str | None], ...] = (
+    _from_pkg_info,
     _from_pyproject,
     _from_hatch_path,
     _from_version_module,
-    _from_pkg_info,
 )

@@ -1,9 +1,10 @@
 """A hub whose KubeSpawner comes from a source tree (``--kubespawner-source``), end to end on embedded.
 
-The tree is KubeSpawner 7.1.0's sdist from PyPI with its version bumped to 7.1.1.dev0, a version no
-release has: the hub can only report it (the deploy checks ``/hub/api/info``) if it really runs the
-tree. The scenario's version gates then judge 7.1.1.dev0 (a ``<7`` step that would fail is skipped,
-a ``>=7.1`` one runs) and the results column reads ``7.1.1.dev0+source``.
+The tree is KubeSpawner 7.1.0's sdist from PyPI with its version (``_version.py`` and PKG-INFO)
+bumped to 7.1.1.dev0, a version no release has: the hub can only report it (the deploy checks
+``/hub/api/info``) if it really runs the tree. The scenario's version gates then judge 7.1.1.dev0
+(a ``<7`` step that would fail is skipped, a ``>=7.1`` one runs) and the results column reads
+``7.1.1.dev0+source``.
 """
 
 from __future__ import annotations
@@ -63,12 +64,14 @@ def source_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with tarfile.open(archives[0]) as sdist:
         sdist.extractall(where, filter="data")
     tree = where / "jupyterhub_kubespawner-7.1.0"
-    version_file = tree / "kubespawner" / "_version.py"
-    text = version_file.read_text(encoding="utf-8")
-    assert '__version__ = "7.1.0"' in text
-    version_file.write_text(
-        text.replace('__version__ = "7.1.0"', '__version__ = "7.1.1.dev0"'), encoding="utf-8"
-    )
+    # the code's version (what the hub reports) and the sdist's metadata (what the install records)
+    for name, old, new in (
+        ("kubespawner/_version.py", '__version__ = "7.1.0"', '__version__ = "7.1.1.dev0"'),
+        ("PKG-INFO", "\nVersion: 7.1.0\n", "\nVersion: 7.1.1.dev0\n"),
+    ):
+        text = (tree / name).read_text(encoding="utf-8")
+        assert old in text, name
+        (tree / name).write_text(text.replace(old, new), encoding="utf-8")
     return tree
 
 
@@ -91,7 +94,11 @@ def test_a_hub_runs_kubespawner_from_a_source_tree(source_tree: Path, tmp_path: 
     )
     assert results["kubespawner"] == "7.1.1.dev0+source"
     (cell,) = results["cells"]
-    assert (cell["kubespawner"], cell["verdict"]) == ("7.1.1.dev0+source", "pass")
-    steps = json.dumps(cell["steps"])
-    assert "not for kubespawner 7.1.1.dev0+source" in steps, steps  # the <7 step was gated away
+    assert (cell["kubespawner"], cell["verdict"]) == ("7.1.1.dev0+source", "PASS")
+    status = {step["label"]: (step["status"], step["note"]) for step in cell["steps"]}
+    assert status["expect_pvc claim-carol-x---7b77967e"][0] == "passed"  # >=7.1 ran
+    assert status["expect_pvc claim-carol-5fx"] == (
+        "gated",
+        "not for kubespawner 7.1.1.dev0+source: kubespawner <7",
+    )
     assert "KubeSpawner 7.1.1.dev0+source" in (reports / "summary.md").read_text(encoding="utf-8")

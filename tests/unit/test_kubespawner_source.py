@@ -57,12 +57,10 @@ def test_the_version_is_read_from_the_file_hatch_reads(tmp_path: Path) -> None:
     assert tree.label == "7.1.1.dev0+source"
 
 
-def test_the_version_file_wins_over_an_sdists_pkg_info_which_counts_alone(tmp_path: Path) -> None:
-    root = make_tree(tmp_path / "ks", "7.1.1.dev0")  # an unpacked sdist, then edited: hatch builds 7.1.1.dev0
+def test_an_sdist_says_its_version_in_pkg_info_first(tmp_path: Path) -> None:
+    """hatchling builds an sdist's wheel with PKG-INFO's metadata, whatever _version.py says since."""
+    root = make_tree(tmp_path / "ks", "0.0.0")
     (root / "PKG-INFO").write_text("Metadata-Version: 2.3\nName: jupyterhub-kubespawner\nVersion: 7.1.0\n")
-    assert SourceTree.read(root).version == "7.1.1.dev0"
-    (root / "kubespawner" / "_version.py").write_text("from importlib.metadata import version\n")
-    (root / "pyproject.toml").write_text("[project]\nname = 'jupyterhub-kubespawner'\n")
     assert SourceTree.read(root).version == "7.1.0"
 
 

@@ -161,7 +161,7 @@ def _check_installed(tree: SourceTree, path: list[Path]) -> None:
     if installed is None or Version(installed) != Version(tree.version):
         raise ClusterError(
             f"KubeSpawner from {tree.path} installed as version {installed or 'nothing'}, but the tree says "
-            f"{tree.version}: check its version file"
+            f"{tree.version}: its version file and PKG-INFO (of an sdist) must agree"
         )
 
 
