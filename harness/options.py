@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Literal
@@ -20,6 +20,7 @@ from packaging.version import InvalidVersion, Version
 
 from harness.clusters.backends import BACKENDS as BACKEND_CLASSES
 from harness.clusters.base import HubVersions
+from harness.clusters.source_tree import SourceTree, SourceTreeError
 from harness.versions import KUBESPAWNER_MATRIX, default_jupyterhub_for
 
 BACKENDS: tuple[str, ...] = tuple(BACKEND_CLASSES)
@@ -96,6 +97,14 @@ OPTION_SPECS: tuple[OptionSpec, ...] = (
         "JHSC_KUBESPAWNER_VERSION",
         "str",
         "KubeSpawner release under test (default: the installed one, else the newest in the matrix)",
+    ),
+    OptionSpec(
+        "kubespawner_source",
+        "--kubespawner-source",
+        "JHSC_KUBESPAWNER_SOURCE",
+        "path",
+        "KubeSpawner source tree (git checkout, unpacked sdist) the hub installs instead of a release; "
+        "gated and shown as <its version>+source (existing: needs --hub-image)",
     ),
     OptionSpec(
         "jupyterhub_version",
@@ -251,7 +260,8 @@ class HarnessOptions:
     hub_url: str | None = None
     hub_token: str | None = None
     scenario_paths: tuple[Path, ...] = ()
-    kubespawner_version: str = field(default_factory=default_kubespawner_version)
+    kubespawner_version: str = ""  # "": the default, or the source's version (``__post_init__``)
+    kubespawner_source: Path | None = None
     #: "" means "the default for kubespawner_version"; ``__post_init__`` fills it in.
     jupyterhub_version: str = ""
     reports_dir: Path = Path("reports")
@@ -271,6 +281,7 @@ class HarnessOptions:
     host_path_dir: str | None = None
 
     def __post_init__(self) -> None:
+        self._resolve_kubespawner()
         if not self.jupyterhub_version:
             object.__setattr__(self, "jupyterhub_version", default_jupyterhub_for(self.kubespawner_version))
         for spec in OPTION_SPECS:
@@ -299,8 +310,34 @@ class HarnessOptions:
                 "--hub-url drives a hub on a cluster you run: use it with --cluster existing/kind"
             )
 
+    def _resolve_kubespawner(self) -> None:
+        """The release, or the source tree's version marked ``+source``; both given must agree."""
+        if self.kubespawner_source is None:
+            if not self.kubespawner_version:
+                object.__setattr__(self, "kubespawner_version", default_kubespawner_version())
+            return
+        try:
+            tree = SourceTree.read(self.kubespawner_source)
+        except SourceTreeError as exc:
+            raise OptionsError(f"--kubespawner-source: {exc}") from None
+        given = self.kubespawner_version
+        if given and given not in (tree.version, tree.label):
+            raise OptionsError(
+                f"--kubespawner-version {given} and --kubespawner-source {tree.path} (KubeSpawner "
+                f"{tree.version}) disagree: give only --kubespawner-source"
+            )
+        object.__setattr__(self, "kubespawner_version", tree.label)
+
+    @property
+    def kubespawner_tree(self) -> SourceTree | None:
+        """The tree ``kubespawner_source`` names (read again: fields stay plain, ``__dict__`` rebuilds)."""
+        return SourceTree.read(self.kubespawner_source) if self.kubespawner_source else None
+
     @property
     def versions(self) -> HubVersions:
+        tree = self.kubespawner_tree
+        if tree is not None:
+            return HubVersions.of_source(tree, self.jupyterhub_version)
         return HubVersions(kubespawner=self.kubespawner_version, jupyterhub=self.jupyterhub_version)
 
     @property

@@ -29,4 +29,5 @@ FALLBACK_JUPYTERHUB = "6.1.1"
 
 
 def default_jupyterhub_for(kubespawner: str) -> str:
-    return _DEFAULT_JUPYTERHUB.get(kubespawner, FALLBACK_JUPYTERHUB)
+    """A source build (``7.1.0+source``) pairs as its release does."""
+    return _DEFAULT_JUPYTERHUB.get(kubespawner.split("+", 1)[0], FALLBACK_JUPYTERHUB)

@@ -19,12 +19,14 @@ from harness.check import progress
 from harness.check.derive import DEFAULT_USERS, Derived, derive, upgrade_target, write
 from harness.check.findings import Finding, exit_code, findings, render, worst
 from harness.check.inputs import CheckInput, CheckInputError, read_traits, read_values
+from harness.clusters.source_tree import SourceTree, SourceTreeError
 from harness.options import BACKENDS
 from harness.report.build import build_report
 from harness.report.markdown import render_markdown
 from harness.report.merge import merge
 from harness.report.results import ResultsError, atomic_write, load, results_dir
 from harness.scenario.errors import ScenarioError
+from harness.scenario.fields import UNDER_TEST
 from harness.scenario.loader import load_scenario
 
 #: The session name of a check's results file.
@@ -61,6 +63,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--kubespawner", metavar="VERSION", help="KubeSpawner release you run (default 7.1.0)")
     p.add_argument("--upgrade-to", metavar="VERSION", help="KubeSpawner release you plan to upgrade to")
     p.add_argument(
+        "--kubespawner-source",
+        type=Path,
+        metavar="DIR",
+        help="a KubeSpawner source tree (git checkout) the hub runs instead of the release (a PR's)",
+    )
+    p.add_argument(
         "--users",
         metavar="A,B",
         help="user names to try (default: alice, dot.user, user@example.com, upper.case, 70 x's)",
@@ -75,6 +83,10 @@ def parser() -> argparse.ArgumentParser:
 
 
 def read_input(args: argparse.Namespace) -> CheckInput:
+    if args.kubespawner_source is not None and args.kubespawner:
+        raise CheckInputError(
+            "--kubespawner and --kubespawner-source: give one (the source says its version)"
+        )
     if args.values is not None:
         if args.kubespawner or args.upgrade_to:
             raise CheckInputError(
@@ -105,6 +117,8 @@ def prepare(args: argparse.Namespace) -> tuple[CheckInput, list[Derived], Path]:
     """Everything before the run; raises CheckInputError (bad input) with one line."""
     source = read_input(args)
     derived = derive(source, _users(args), _library(args))  # type: ignore[arg-type]
+    if args.kubespawner_source is not None:
+        _use_the_source(args.kubespawner_source, derived)
     directory = args.reports_dir / "check" / "scenarios"
     for stale in directory.glob("*.yaml"):
         stale.unlink()
@@ -119,12 +133,25 @@ def prepare(args: argparse.Namespace) -> tuple[CheckInput, list[Derived], Path]:
     return source, derived, directory
 
 
+def _use_the_source(tree: Path, derived: list[Derived]) -> None:
+    """Hubs configured by chart values run the row's KubeSpawner (the source), not the chart's pin."""
+    try:
+        SourceTree.read(tree)
+    except SourceTreeError as exc:
+        raise CheckInputError(f"--kubespawner-source: {exc}") from None
+    for item in derived:
+        z2jh = item.data.get("z2jh")
+        if isinstance(z2jh, dict):
+            z2jh["kubespawner"] = UNDER_TEST
+
+
 def pytest_command(args: argparse.Namespace, source: CheckInput, directory: Path) -> list[str]:
-    kubespawner = source.kubespawner
+    release = ["--kubespawner-version", source.kubespawner]
+    if args.kubespawner_source is not None:
+        release = ["--kubespawner-source", str(args.kubespawner_source.resolve())]
     command = [
         sys.executable, "-m", "pytest", str(directory), "-c", str(directory / "pytest.ini"),
-        "--rootdir", str(directory), "-p", "no:cacheprovider", "-v",
-        "--cluster", args.cluster, "--kubespawner-version", kubespawner,
+        "--rootdir", str(directory), "-p", "no:cacheprovider", "-v", "--cluster", args.cluster, *release,
         "--results-name", RESULTS_NAME, "--reports-dir", str(args.reports_dir.resolve()),
     ]  # fmt: skip
     if source.jupyterhub is not None:

@@ -38,6 +38,8 @@ PAIR = ("alice", "bob")
 PREFIX = "check-"
 #: Seconds to wait for a start after the upgrade: a pod waiting for a claim never gets ready.
 UPGRADE_START_TIMEOUT = 240.0
+#: The size of a static claim whose values give no ``singleuser.storage.capacity``.
+STATIC_CLAIM_SIZE = "10Gi"
 
 
 def file_name(user: str, server: str = "") -> str:
@@ -289,8 +291,25 @@ class Derived:
         return str(self.data["name"])
 
 
+def static_claim_steps(source: CheckInput) -> list[dict[str, Any]]:
+    """The claim z2jh's ``storage.type: static`` values name, made first as the admin would have made it:
+    a pre-provisioned PV and a claim bound to it (ReadWriteMany: every user's server mounts it)."""
+    if not isinstance(source, ValuesInput):
+        return []
+    storage = (source.values.get("singleuser") or {}).get("storage") or {}
+    claim = (storage.get("static") or {}).get("pvcName") if storage.get("type") == "static" else None
+    if not isinstance(claim, str) or not claim:
+        return []
+    size = storage.get("capacity") if isinstance(storage.get("capacity"), str) else STATIC_CLAIM_SIZE
+    modes = ["ReadWriteMany"]
+    return [
+        {"create_pv": {"name": claim, "size": size, "access_modes": modes}},
+        {"create_pvc": {"name": claim, "size": size, "access_modes": modes, "volume_name": claim}},
+    ]
+
+
 def derive(source: CheckInput, users: Iterable[str], library: Iterable[Scenario] = ()) -> list[Derived]:
-    """Every scenario of one check, in the order they run."""
+    """Every scenario of one check, in the order they run (each making the static claim first, if any)."""
     scenarios = [Derived("pair", pair(source))]
     for user in users:
         scenarios.append(Derived("lifecycle", lifecycle(source, user), user))
@@ -302,6 +321,9 @@ def derive(source: CheckInput, users: Iterable[str], library: Iterable[Scenario]
         templated = from_library(source, scenario)
         if templated is not None:
             scenarios.append(Derived("library", templated))
+    setup = static_claim_steps(source)
+    for derived in scenarios:
+        derived.data["steps"] = [*copy.deepcopy(setup), *derived.data["steps"]]
     return scenarios
 
 

@@ -39,6 +39,8 @@ class Observation:
     user: str | None = None
     server: str = ""
     mounts: tuple[str, ...] = ()
+    #: claim -> the subPaths this server mounts it at ("" = the whole volume); absent in older notes.
+    sub_paths: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass
@@ -94,6 +96,7 @@ def observations(cell: Cell) -> list[Observation]:
                 user=note.get("user"),
                 server=str(note.get("server", "")),
                 mounts=tuple(note.get("mounts") or ()),
+                sub_paths={str(k): tuple(v) for k, v in (note.get("sub_paths") or {}).items()},
             )
         )
     return found
@@ -132,25 +135,37 @@ def _names(cells: list[_Cell]) -> list[Finding]:
     return out
 
 
+def _overlap(one: str, other: str) -> bool:
+    """Whether two subPaths of one volume reach the same files ("" is the whole volume)."""
+    a, b = one.strip("/"), other.strip("/")
+    return not a or not b or a == b or a.startswith(b + "/") or b.startswith(a + "/")
+
+
 def _sharing(cells: list[_Cell]) -> list[Finding]:
-    users_of: dict[str, set[str]] = defaultdict(set)
+    """Users whose servers mount one claim where their subPaths meet (a per-user subPath is not sharing)."""
+    mounted: dict[str, set[tuple[str, str]]] = defaultdict(set)  # claim -> (user, subPath)
     for c in cells:
         if c.derived.role in ("lifecycle", "pair"):
             for o in c.observations:
                 if o.label == "started" and o.user:
                     for claim in o.mounts:
-                        users_of[claim].add(o.user)
-    return [
-        Finding(
-            "hazard",
-            f"HAZARD: users {_code(sorted(users))} all mount the claim `{claim}`: they share one volume "
-            "and can read and overwrite each other's files. Put `{user_server}` (or `{username}`) in the "
-            "claim name template to give each user their own claim.",
-            "Sharing",
-        )
-        for claim, users in sorted(users_of.items())
-        if len(users) > 1
-    ]
+                        for sub in o.sub_paths.get(claim, ("",)):
+                            mounted[claim].add((o.user, sub))
+    out = []
+    for claim, uses in sorted(mounted.items()):
+        users = {u for u, sub in uses for v, other in uses if u != v and _overlap(sub, other)}
+        if len(users) > 1:
+            out.append(
+                Finding(
+                    "hazard",
+                    f"HAZARD: users {_code(sorted(users))} all mount the claim `{claim}`: they share one "
+                    "volume and can read and overwrite each other's files. Put `{user_server}` (or "
+                    "`{username}`) in the claim name template to give each user their own claim, or, "
+                    "for one static claim, a per-user `subPath` such as `{username}`.",
+                    "Sharing",
+                )
+            )
+    return out
 
 
 def _pair_deletion(cells: list[_Cell]) -> list[Finding]:

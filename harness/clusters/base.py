@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness.clusters.source_tree import SourceTree
+
 #: Label put on every namespace and object the harness creates; teardown deletes only by it.
 MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 MANAGED_BY_VALUE = "jupyterhub-storage-conformance"
@@ -21,14 +23,31 @@ MANAGED_BY_VALUE = "jupyterhub-storage-conformance"
 
 @dataclass(frozen=True)
 class HubVersions:
-    """One matrix row: the KubeSpawner release under test and the JupyterHub it runs with."""
+    """One matrix row: the KubeSpawner release under test and the JupyterHub it runs with.
+
+    With ``kubespawner_source`` the hub installs KubeSpawner from that tree instead of a release;
+    ``kubespawner`` is then the tree's version marked as a source build (``7.1.0+source``): what
+    version gates judge (specifiers ignore the ``+source``) and what the matrix column shows.
+    """
 
     kubespawner: str
     jupyterhub: str
+    kubespawner_source: SourceTree | None = None
+
+    @classmethod
+    def of_source(cls, tree: SourceTree, jupyterhub: str) -> HubVersions:
+        return cls(kubespawner=tree.label, jupyterhub=jupyterhub, kubespawner_source=tree)
+
+    @property
+    def kubespawner_reported(self) -> str:
+        """What the running KubeSpawner says it is (``kubespawner.__version__``): no source mark."""
+        return self.kubespawner_source.version if self.kubespawner_source else self.kubespawner
 
     @property
     def slug(self) -> str:
-        return f"kubespawner-{self.kubespawner}-jupyterhub-{self.jupyterhub}"
+        # "+" is not a file-name or test-id character the results files accept
+        kubespawner = self.kubespawner.replace("+", "-")
+        return f"kubespawner-{kubespawner}-jupyterhub-{self.jupyterhub}"
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,12 @@ class ExistingBackend(Cluster):
 
     def images(self, versions: HubVersions) -> Images:
         hub, singleuser = self.options.hub_image, self.options.singleuser_image
+        if versions.kubespawner_source is not None and not hub:
+            raise ClusterError(
+                f"--kubespawner-source on the existing backend needs --hub-image: an image with KubeSpawner "
+                f"installed from {versions.kubespawner_source.path} (the harness builds hub images only on "
+                "embedded and kind)"
+            )
         if not hub or not singleuser:
             raise ClusterError("the existing backend needs --hub-image and --singleuser-image")
         hub_ref = format_image(hub, versions)

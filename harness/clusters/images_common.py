@@ -19,7 +19,10 @@ READER_IMAGE = "busybox:1.36.1"
 
 
 def format_image(template: str, versions: HubVersions) -> str:
-    """Fill ``{kubespawner}`` / ``{jupyterhub}`` in an image reference (nothing else is a placeholder)."""
-    return template.replace("{kubespawner}", versions.kubespawner).replace(
+    """Fill ``{kubespawner}`` / ``{jupyterhub}`` in an image reference (nothing else is a placeholder).
+
+    A source build fills in ``7.1.0-source``: a tag has no "+".
+    """
+    return template.replace("{kubespawner}", versions.kubespawner.replace("+", "-")).replace(
         "{jupyterhub}", versions.jupyterhub
     )

@@ -89,7 +89,7 @@ class DeployedHub(HubTarget):
             f"{name} {have} (expected {want})"
             for name, have, want in (
                 ("JupyterHub", self.hub_version, self.versions.jupyterhub),
-                ("KubeSpawner", self.spawner_version, self.versions.kubespawner),
+                ("KubeSpawner", self.spawner_version, self.versions.kubespawner_reported),
             )
             if have != want
         ]

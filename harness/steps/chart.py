@@ -13,7 +13,7 @@ One place for the rules, used by the deploy (``z2jh:``) and by ``upgrade_chart``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from harness.clusters.base import HubVersions
@@ -25,13 +25,14 @@ from harness.scenario.upgrade_bodies import ChartValues
 def chart_versions(spec: ChartValues, under_test: HubVersions) -> HubVersions:
     """The releases a hub configured by ``spec`` runs (``under_test``: the matrix row's)."""
     pinned = spec.config.versions
-    picks = []
-    for name, chosen, default in (
-        ("kubespawner", spec.kubespawner, pinned.kubespawner),
-        ("jupyterhub", spec.jupyterhub, pinned.jupyterhub),
-    ):
-        picks.append(getattr(under_test, name) if chosen == UNDER_TEST else (chosen or default))
-    return HubVersions(kubespawner=picks[0], jupyterhub=picks[1])
+    if spec.kubespawner == UNDER_TEST:
+        picked = under_test  # with its source tree, when the row is a source build
+    else:
+        picked = HubVersions(kubespawner=spec.kubespawner or pinned.kubespawner, jupyterhub="")
+    jupyterhub = (
+        under_test.jupyterhub if spec.jupyterhub == UNDER_TEST else (spec.jupyterhub or pinned.jupyterhub)
+    )
+    return replace(picked, jupyterhub=jupyterhub)
 
 
 @dataclass(frozen=True)

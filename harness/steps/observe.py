@@ -2,7 +2,7 @@
 
 The note is one JSON object so that ``jhsc check`` can read what really happened from the results file
 (``{"label": "started", "pvcs": {"claim-alice": "alice"}, "user": "alice", "server": "",
-"mounts": ["claim-alice"]}``) instead of predicting it.
+"mounts": ["claim-alice"], "sub_paths": {"claim-alice": [""]}}``) instead of predicting it.
 """
 
 from __future__ import annotations
@@ -24,6 +24,25 @@ def mounted_claims(pod: dict[str, Any]) -> list[str]:
     ]
 
 
+def mounted_sub_paths(pod: dict[str, Any]) -> dict[str, list[str]]:
+    """Per claim, the subPaths the notebook container mounts it at ("" = the whole volume).
+
+    Two users on one claim share files only where their subPaths meet (z2jh's static claim gives each
+    user ``{username}``), so the sharing finding needs them, not just the claim names.
+    """
+    claims = {
+        volume["name"]: str(volume["persistentVolumeClaim"]["claimName"])
+        for volume in pod.get("spec", {}).get("volumes") or []
+        if volume.get("persistentVolumeClaim")
+    }
+    containers = pod.get("spec", {}).get("containers") or [{}]
+    out: dict[str, list[str]] = {}
+    for mount in containers[0].get("volumeMounts") or []:
+        if mount.get("name") in claims:
+            out.setdefault(claims[mount["name"]], []).append(str(mount.get("subPath") or ""))
+    return out
+
+
 def run(item: Any, ctx: StepContext) -> str:
     kube, ns = ctx.need_cluster(item.kind)
     body = item.body
@@ -37,4 +56,5 @@ def run(item: Any, ctx: StepContext) -> str:
         observed.update(user=body.user, server=body.server)
         pod = get_server_pod(kube, ns, ctx.hub, ctx.user(body), body.server)
         observed["mounts"] = mounted_claims(pod)
+        observed["sub_paths"] = mounted_sub_paths(pod)
     return json.dumps(observed, separators=(",", ":"))

@@ -6,6 +6,7 @@ The note leads with the config diff that took effect, each trait with its value 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from harness.clusters.base import HubVersions
@@ -25,14 +26,17 @@ def target_versions(body: Any, now: HubVersions, under_test: HubVersions) -> Hub
     if not (body.kubespawner or body.jupyterhub):
         return None
     if body.kubespawner == UNDER_TEST:
-        ks = under_test.kubespawner
-        jh = under_test.jupyterhub
+        picked = under_test  # a source build stays one: the restart installs the same tree
+    elif body.kubespawner:
+        picked = HubVersions(
+            kubespawner=body.kubespawner, jupyterhub=default_jupyterhub_for(body.kubespawner)
+        )
     else:
-        ks = body.kubespawner or now.kubespawner
-        jh = default_jupyterhub_for(ks) if body.kubespawner else now.jupyterhub
+        picked = now
     if body.jupyterhub:
-        jh = under_test.jupyterhub if body.jupyterhub == UNDER_TEST else body.jupyterhub
-    return HubVersions(kubespawner=ks, jupyterhub=jh)
+        jupyterhub = under_test.jupyterhub if body.jupyterhub == UNDER_TEST else body.jupyterhub
+        picked = replace(picked, jupyterhub=jupyterhub)
+    return picked
 
 
 def run(item: Any, ctx: StepContext) -> str:

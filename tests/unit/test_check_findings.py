@@ -226,3 +226,70 @@ def test_a_failure_of_the_named_server_is_not_blamed_on_the_default_one(tmp_path
     assert "`dot.user`'s default server keeps its claim `claim-dot-2euser` and its files." in text
     assert "`dot.user`'s server `work` mounts `claim-dot-user---516c5206--work` instead of" in text
     assert "z2jh#3574" in text
+
+
+# ------------------------------------------------------------------------------- a static claim
+STATIC = "singleuser:\n  storage:\n    type: static\n    static:\n      pvcName: shared-home\n"
+
+
+def test_a_static_claim_is_made_first_in_every_scenario(tmp_path: Path) -> None:
+    source = _values(tmp_path, STATIC + "    capacity: 2Gi\n")
+    library = [load_scenario(path) for path in sorted((ROOT / "scenarios").glob("*.yaml"))]
+    derived = derive(source, ["alice"], library)
+    modes = ["ReadWriteMany"]
+    setup = [
+        {"create_pv": {"name": "shared-home", "size": "2Gi", "access_modes": modes}},
+        {
+            "create_pvc": {
+                "name": "shared-home",
+                "size": "2Gi",
+                "access_modes": modes,
+                "volume_name": "shared-home",
+            }
+        },
+    ]
+    assert derived and all(d.data["steps"][:2] == setup for d in derived)
+    for path in write(derived, tmp_path / "gen"):
+        load_scenario(path)
+    assert all("create_pv" not in d.data["steps"][0] for d in derive(_values(tmp_path, "{}\n"), ["alice"]))
+
+
+def _sharing_text(tmp_path: Path, sub_paths: dict[str, str]) -> str:
+    derived = derive(_values(tmp_path, STATIC), ["dot.user"])
+    steps = []
+    for user, sub in sub_paths.items():
+        record = _observe("started", {"shared-home": ""}, user, mounts=["shared-home"])
+        note = json.loads(record.note)
+        record.note = json.dumps({**note, "sub_paths": {"shared-home": [sub]}})
+        steps.append(record)
+    return render(findings(derived, [_cell("check-two-users", steps)], None), "x")
+
+
+def test_users_on_one_static_claim_share_only_where_their_sub_paths_meet(tmp_path: Path) -> None:
+    assert "HAZARD" not in _sharing_text(tmp_path, {"alice": "alice", "bob": "bob"})
+    assert "HAZARD: users `alice`, `bob` all mount the claim `shared-home`" in _sharing_text(
+        tmp_path, {"alice": "", "bob": ""}
+    )
+    text = _sharing_text(tmp_path, {"alice": "home", "bob": "home/bob", "carol": "carol"})
+    assert "HAZARD: users `alice`, `bob` all mount" in text, "a subPath inside another's is shared"
+    assert "per-user `subPath`" in text
+
+
+def test_observe_records_the_sub_paths_of_the_notebook_containers_claims() -> None:
+    from harness.steps.observe import mounted_sub_paths
+
+    pod = {
+        "spec": {
+            "volumes": [
+                {"name": "home", "persistentVolumeClaim": {"claimName": "shared-home"}},
+                {"name": "cfg", "configMap": {"name": "x"}},
+            ],
+            "containers": [
+                {"volumeMounts": [{"name": "home", "mountPath": "/home/jovyan", "subPath": "alice"},
+                                  {"name": "home", "mountPath": "/shared"},
+                                  {"name": "cfg", "mountPath": "/c"}]},
+                {"volumeMounts": [{"name": "home", "mountPath": "/sidecar", "subPath": "other"}]},
+            ],
+        }
+    }  # fmt: skip
+    assert mounted_sub_paths(pod) == {"shared-home": ["alice", ""]}

@@ -14,10 +14,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from packaging.version import Version
+
 from harness.clusters.base import Cluster, ClusterError, HubVersions, Images
 from harness.clusters.embedded import envs
 from harness.clusters.embedded.images import ImageEntry, ImageMap
 from harness.clusters.images_common import CHP_NPM_PACKAGE, CHP_VERSION
+from harness.clusters.source_tree import SourceTree
 
 if TYPE_CHECKING:
     from harness.clusters.embedded.cluster import EmbeddedCluster
@@ -27,7 +30,21 @@ REGISTRY = "harness.local"
 
 
 def hub_requirements(versions: HubVersions) -> list[str]:
+    """The hub's releases; a source build's KubeSpawner comes from its tree (``hub_recipe``) instead."""
+    if versions.kubespawner_source is not None:
+        return [f"jupyterhub=={versions.jupyterhub}"]
     return [f"jupyterhub=={versions.jupyterhub}", f"jupyterhub-kubespawner=={versions.kubespawner}"]
+
+
+def hub_recipe(versions: HubVersions) -> envs.EnvRecipe:
+    tree = versions.kubespawner_source
+    if tree is None:
+        return envs.python_env(
+            f"hub-ks-{versions.kubespawner}-jh-{versions.jupyterhub}", hub_requirements(versions)
+        )
+    return envs.source_env(
+        f"hub-ks-{tree.version}-source-jh-{versions.jupyterhub}", hub_requirements(versions), tree
+    )
 
 
 def singleuser_requirements(versions: HubVersions) -> list[str]:
@@ -119,16 +136,33 @@ def _strs(paths: list[Path]) -> list[str]:
 # The harness's images, each an environment plus the config its kind twin's Dockerfile
 # (fixtures/images/*/Dockerfile) gives it: USER, WORKDIR, ENV, CMD/ENTRYPOINT, its user in /etc/passwd.
 def hub_image(versions: HubVersions) -> tuple[str, ImageEntry]:
-    """JupyterHub + KubeSpawner: USER 1000:100 (jovyan), WORKDIR /srv/jupyterhub."""
-    recipe = envs.python_env(
-        f"hub-ks-{versions.kubespawner}-jh-{versions.jupyterhub}", hub_requirements(versions)
-    )
-    return f"{REGISTRY}/hub:ks-{versions.kubespawner}-jh-{versions.jupyterhub}", ImageEntry(
-        path=_strs(envs.ensure_env(recipe)),
+    """JupyterHub + KubeSpawner: USER 1000:100 (jovyan), WORKDIR /srv/jupyterhub.
+
+    A source build's reference carries its content key, as an image built from it would its digest.
+    """
+    recipe = hub_recipe(versions)
+    path = envs.ensure_env(recipe)
+    tag = f"ks-{versions.kubespawner}-jh-{versions.jupyterhub}"
+    if versions.kubespawner_source is not None:
+        _check_installed(versions.kubespawner_source, path)
+        tag = f"ks-{versions.kubespawner_source.version}-source-{recipe.source_key}-jh-{versions.jupyterhub}"
+    return f"{REGISTRY}/hub:{tag}", ImageEntry(
+        path=_strs(path),
         passwd_user="jovyan",
         user="1000:100",
         workdir="/srv/jupyterhub",
     )
+
+
+def _check_installed(tree: SourceTree, path: list[Path]) -> None:
+    """The environment's KubeSpawner metadata must say the version the tree was read as: the version
+    gates and the column are that version, so a tree that installs another would make them lie."""
+    installed = envs.installed_version(path[0].parent, "jupyterhub-kubespawner")
+    if installed is None or Version(installed) != Version(tree.version):
+        raise ClusterError(
+            f"KubeSpawner from {tree.path} installed as version {installed or 'nothing'}, but the tree says "
+            f"{tree.version}: its version file and PKG-INFO (of an sdist) must agree"
+        )
 
 
 def proxy_image() -> tuple[str, ImageEntry]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from harness.clusters.base import ClusterError
 from harness.clusters.file_lock import file_lock
+from harness.clusters.source_tree import SourceTree
 
 #: The interpreter pod environments are built from: it must be executable by any uid.
 POD_PYTHON = "/usr/bin/python3"
@@ -42,14 +44,19 @@ class EnvRecipe:
     requirements: tuple[str, ...]
     #: resolve as on that day (uv's --exclude-newer, an RFC 3339 timestamp): an image "of that date"
     exclude_newer: str | None = None
+    #: a source tree installed with the requirements (a KubeSpawner checkout), keyed by its content
+    source: SourceTree | None = None
+    source_key: str = ""
 
     @property
     def key(self) -> str:
         # BUILD_FORMAT is part of the key so environments built the old (broken) way are never reused;
-        # the date only when set, so the keys of undated environments stay what they were
+        # the date and the source only when set, so the keys of other environments stay what they were;
+        # a source counts by its content key, never its path: an edit is a new environment
         dated = [self.exclude_newer] if self.exclude_newer else []
+        sourced = [f"source:{self.source_key}"] if self.source is not None else []
         digest = hashlib.sha256(
-            json.dumps([BUILD_FORMAT, self.kind, *self.requirements, *dated]).encode()
+            json.dumps([BUILD_FORMAT, self.kind, *self.requirements, *dated, *sourced]).encode()
         ).hexdigest()[:10]
         return f"{self.label}-{digest}"
 
@@ -57,6 +64,17 @@ class EnvRecipe:
 def python_env(label: str, requirements: Sequence[str], *, exclude_newer: str | None = None) -> EnvRecipe:
     return EnvRecipe(
         label=label, kind="python", requirements=tuple(requirements), exclude_newer=exclude_newer
+    )
+
+
+def source_env(label: str, requirements: Sequence[str], tree: SourceTree) -> EnvRecipe:
+    """``requirements`` plus ``tree`` installed from a snapshot of it, cached by the tree's content."""
+    return EnvRecipe(
+        label=label,
+        kind="python",
+        requirements=tuple(requirements),
+        source=tree,
+        source_key=tree.content_key(),
     )
 
 
@@ -105,48 +123,90 @@ def _path_dirs(recipe: EnvRecipe, root: Path) -> list[Path]:
 
 
 def _build(recipe: EnvRecipe, into: Path) -> None:
-    if recipe.kind == "python":
-        uv = uv_executable()
-        # --relocatable: the env is built in a scratch dir and renamed; absolute shebangs would point
-        # at the scratch dir and every console script (jupyterhub, ...) would be "not found" in pods
-        _run([uv, "venv", "--quiet", "--relocatable", "--python", POD_PYTHON, str(into)], recipe)
-        # --compile-bytecode: as `pip install` in an image build does. Pods run as uid 1000 and cannot
-        # write __pycache__ here, so without it every start recompiles jupyter_server & co (seconds
-        # of CPU per spawn, enough to starve the hub's readiness probe on a 2-core machine).
-        _run(
-            [
-                uv,
-                "pip",
-                "install",
-                "--quiet",
-                "--compile-bytecode",
-                "--python",
-                str(into / "bin" / "python"),
-                *(["--exclude-newer", recipe.exclude_newer] if recipe.exclude_newer else []),
-                *recipe.requirements,
-            ],
-            recipe,
-        )
+    if recipe.source is not None:
+        _build_with_source(recipe, into)
+    elif recipe.kind == "python":
+        _build_python(recipe, into, recipe.requirements)
     elif recipe.kind == "npm":
-        npm = shutil.which("npm")
-        if npm is None:
-            raise ClusterError(f"building environment {recipe.label!r} needs npm (and node) on PATH")
-        into.mkdir(parents=True)
-        _run(
-            [
-                npm,
-                "install",
-                "--prefix",
-                str(into),
-                "--no-audit",
-                "--no-fund",
-                "--loglevel=error",
-                *recipe.requirements,
-            ],
-            recipe,
-        )
+        _build_npm(recipe, into)
     else:
         raise ClusterError(f"unknown environment kind {recipe.kind!r}")
+
+
+def _build_with_source(recipe: EnvRecipe, into: Path) -> None:
+    """Install from a snapshot of the tree (removed afterwards), proven to be the tree that was keyed.
+
+    A fresh snapshot path per build also keeps uv from reusing a wheel it built from an older state of
+    the same directory (uv keys wheels of local directories by path and pyproject.toml's mtime).
+    """
+    assert recipe.source is not None
+    snapshot = into.parent / f".{recipe.key}.source-{os.getpid()}"
+    shutil.rmtree(snapshot, ignore_errors=True)
+    try:
+        copied = recipe.source.snapshot(snapshot)
+        if copied != recipe.source_key:
+            raise ClusterError(
+                f"building environment {recipe.label!r}: {recipe.source.path} changed while it was being "
+                "copied; run again once it is settled"
+            )
+        _build_python(recipe, into, (*recipe.requirements, str(snapshot)))
+    finally:
+        shutil.rmtree(snapshot, ignore_errors=True)
+
+
+def _build_python(recipe: EnvRecipe, into: Path, requirements: Sequence[str]) -> None:
+    uv = uv_executable()
+    # --relocatable: the env is built in a scratch dir and renamed; absolute shebangs would point
+    # at the scratch dir and every console script (jupyterhub, ...) would be "not found" in pods
+    _run([uv, "venv", "--quiet", "--relocatable", "--python", POD_PYTHON, str(into)], recipe)
+    # --compile-bytecode: as `pip install` in an image build does. Pods run as uid 1000 and cannot
+    # write __pycache__ here, so without it every start recompiles jupyter_server & co (seconds
+    # of CPU per spawn, enough to starve the hub's readiness probe on a 2-core machine).
+    _run(
+        [
+            uv,
+            "pip",
+            "install",
+            "--quiet",
+            "--compile-bytecode",
+            "--python",
+            str(into / "bin" / "python"),
+            *(["--exclude-newer", recipe.exclude_newer] if recipe.exclude_newer else []),
+            *requirements,
+        ],
+        recipe,
+    )
+
+
+def _build_npm(recipe: EnvRecipe, into: Path) -> None:
+    npm = shutil.which("npm")
+    if npm is None:
+        raise ClusterError(f"building environment {recipe.label!r} needs npm (and node) on PATH")
+    into.mkdir(parents=True)
+    _run(
+        [
+            npm,
+            "install",
+            "--prefix",
+            str(into),
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+            *recipe.requirements,
+        ],
+        recipe,
+    )
+
+
+def installed_version(root: Path, distribution: str) -> str | None:
+    """The version an environment's package metadata gives ``distribution``, or None if not installed."""
+    name = re.sub(r"[-_.]+", "_", distribution).lower()
+    for metadata in sorted(root.glob("lib/python*/site-packages/*.dist-info/METADATA")):
+        if metadata.parent.name.lower().startswith(f"{name}-"):
+            match = re.search(r"^Version:\s*(\S+)", metadata.read_text(errors="replace"), re.MULTILINE)
+            if match:
+                return match.group(1)
+    return None
 
 
 def uv_executable() -> str:

@@ -18,7 +18,7 @@ from harness.clusters.kind.cluster import HarnessKindCluster, cluster_name
 from harness.clusters.kind.images import (
     ImageBuilder,
     ImageRecipe,
-    hub_recipe,
+    hub_recipe_for,
     proxy_recipe,
     singleuser_recipe,
 )
@@ -132,7 +132,8 @@ class KindBackend(Cluster):
 
     def images(self, versions: HubVersions) -> Images:
         options = self._options
-        hub = self._provide(options.hub_image, hub_recipe(versions), versions)
+        with hub_recipe_for(versions) as recipe:
+            hub = self._provide(options.hub_image, recipe, versions)
         proxy = self._provide(options.proxy_image, proxy_recipe(), versions)
         singleuser = self._provide(options.singleuser_image, singleuser_recipe(versions), versions)
         return Images(

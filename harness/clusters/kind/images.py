@@ -5,8 +5,11 @@ with ``kind load docker-image`` by the backend.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,6 +59,33 @@ def hub_recipe(versions: HubVersions) -> ImageRecipe:
             ("JUPYTERHUB_VERSION", versions.jupyterhub),
         ),
     )
+
+
+@contextlib.contextmanager
+def hub_recipe_for(versions: HubVersions) -> Iterator[ImageRecipe]:
+    """The hub's recipe; a source build's is ``hub-source/Dockerfile`` beside a copy of the tree.
+
+    The copy lives as long as the build needs it. Being in the build context, the tree's files are
+    in the recipe digest, and its content key is in the tag: an edit is a new image, the same tree
+    (wherever it is checked out) finds the image built before.
+    """
+    tree = versions.kubespawner_source
+    if tree is None:
+        yield hub_recipe(versions)
+        return
+    dockerfile = IMAGES_DIR / "hub-source" / "Dockerfile"
+    if not dockerfile.is_file():
+        raise ClusterError(f"image recipe {dockerfile} not found: {MISSING_FIXTURES}")
+    with tempfile.TemporaryDirectory(prefix="jhsc-hub-source-") as scratch:
+        context = Path(scratch)
+        shutil.copy2(dockerfile, context / "Dockerfile")
+        key = tree.snapshot(context / "kubespawner-source")
+        version = tree.version.replace("+", "-")  # a tag has no "+"
+        yield ImageRecipe(
+            tag=f"{IMAGE_REPOSITORY}/hub:ks-{version}-source-{key}-jh-{versions.jupyterhub}",
+            context=context,
+            build_args=(("JUPYTERHUB_VERSION", versions.jupyterhub),),
+        )
 
 
 def proxy_recipe() -> ImageRecipe:
