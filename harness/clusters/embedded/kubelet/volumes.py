@@ -5,8 +5,9 @@ account token, CA, namespace) and downwardAPI volumes are materialised under the
 ``fsGroup`` is applied the way the kubelet does (group ownership, g+rwX, setgid dirs) to every volume
 type the kubelet manages ownership for: not hostPath, and so not a PV whose source an admin wrote as
 hostPath (kubespawner#813: a static claim ignores fs_gid). Claims of the embedded provisioner stand for
-a cloud storage class (a block device or CSI volume, whose plugin does apply fsGroup), so they do get it. configMap, secret, downwardAPI and projected
-volumes are always mounted read-only, as their plugins tell the real kubelet (``mustMountRO``).
+a cloud storage class (a block device or CSI volume, whose plugin does apply fsGroup), so they do get
+it. configMap, secret, downwardAPI and projected volumes are always mounted read-only, as their plugins
+tell the real kubelet (``mustMountRO``).
 
 A volume that cannot be set up raises ``VolumeError`` with the message the real kubelet puts in its
 ``FailedMount`` event; the pod worker retries later.
