@@ -253,3 +253,27 @@ def wait_for(
             seen = f"; last seen: {last()}" if last else ""
             raise WaitTimeout(f"timed out after {timeout:.0f}s waiting for {what}{seen}")
         time.sleep(interval)
+
+
+def wait_deleted(
+    kube: Any,
+    what: str,
+    kind: str,
+    namespace: str | None,
+    name: str,
+    timeout: float,
+    *,
+    uid: str | None = None,
+    last: Callable[[], str] | None = None,
+) -> None:
+    """Watch until the object ``name`` is gone; with ``uid``, until *that* object is: one of the same
+    name with another uid is its successor (the server's next pod, a re-created claim), not it.
+
+    ``kube`` is a ``Kube`` or anything with its ``watch_until`` (the unit tests' fakes)."""
+
+    def gone(found: list[dict[str, Any]]) -> bool | None:
+        if uid is None:
+            return True if not found else None
+        return True if all(obj["metadata"]["uid"] != uid for obj in found) else None
+
+    kube.watch_until(what, kind, namespace, gone, timeout, name=name, last=last)

@@ -24,7 +24,7 @@ from kubernetes.client.exceptions import ApiException
 
 from harness.checks.errors import CheckFailed
 from harness.clusters.base import MANAGED_BY_LABEL, MANAGED_BY_VALUE, Images
-from harness.clusters.kube import Kube, is_not_found, status_message
+from harness.clusters.kube import Kube, is_not_found, status_message, wait_deleted
 from harness.hub.oneshot import run_to_completion
 
 #: Label naming the namespace (the run) a cluster-scoped object belongs to.
@@ -200,12 +200,12 @@ class StaticVolumes:
         self.created.clear()
 
     def _wait_gone(self, pv: str, timeout: float) -> None:
-        self.kube.watch_until(
+        wait_deleted(
+            self.kube,
             f"PV {pv} to be deleted",
             "pv",
             None,
-            lambda found: True if not found else None,
+            pv,
             timeout,
-            name=pv,
             last=lambda: str((self.kube.get("pv", None, pv) or {}).get("status")),
         )

@@ -26,7 +26,7 @@ from kubernetes.client.exceptions import ApiException
 
 from harness.checks.errors import CheckFailed
 from harness.checks.pods import server_pod_name
-from harness.clusters.kube import status_message, wait_for
+from harness.clusters.kube import status_message, wait_deleted, wait_for
 from harness.steps.context import StepContext, server_label
 
 
@@ -46,11 +46,8 @@ def run(item: Any, ctx: StepContext) -> str:
     except ApiException as exc:
         raise CheckFailed(f"deleting pod {name} was refused: {status_message(exc)}") from exc
 
-    def pod_gone(found: list[dict[str, Any]]) -> bool | None:
-        # a pod of the same name with another uid is the server's next one: this one is gone
-        return True if all(pod["metadata"]["uid"] != uid for pod in found) else None
-
-    kube.watch_until(f"pod {name} to be deleted", "pod", ns, pod_gone, body.timeout, name=name)
+    # a pod of the same name with another uid is the server's next one: this one is gone
+    wait_deleted(kube, f"pod {name} to be deleted", "pod", ns, name, body.timeout, uid=uid)
     gone = time.monotonic() - t0
 
     def hub_noticed() -> bool | None:

@@ -13,7 +13,7 @@ from typing import Any
 from kubernetes.client.exceptions import ApiException
 
 from harness.checks.errors import CheckFailed
-from harness.clusters.kube import Kube, WaitTimeout, status_message
+from harness.clusters.kube import Kube, WaitTimeout, status_message, wait_deleted
 from harness.steps.context import StepContext
 
 PVC_PROTECTION = "kubernetes.io/pvc-protection"
@@ -69,14 +69,7 @@ def run(item: Any, ctx: StepContext) -> str:
             return gone_note + name.progress_note()
         return f"Terminating: {terminating_note(kube, ns, left)}{name.progress_note()}"
     try:
-        kube.watch_until(
-            f"PVC {name.hub} to be deleted",
-            "pvc",
-            ns,
-            lambda found: True if all(pvc["metadata"]["uid"] != uid for pvc in found) else None,
-            body.timeout,
-            name=name.hub,
-        )
+        wait_deleted(kube, f"PVC {name.hub} to be deleted", "pvc", ns, name.hub, body.timeout, uid=uid)
     except WaitTimeout:
         left = current()
         if left is None:
