@@ -15,6 +15,7 @@ import sys
 import tarfile
 from pathlib import Path
 
+import httpx
 import pytest
 
 pytestmark = [pytest.mark.slow, pytest.mark.root]
@@ -47,20 +48,26 @@ finally:
 """
 
 
+#: PyPI's simple API (PEP 691 JSON), which every PyPI mirror serves; the JSON API is not always there.
+PYPI_PROJECT = "https://pypi.org/simple/jupyterhub-kubespawner/"
+SDIST = "jupyterhub_kubespawner-7.1.0.tar.gz"
+
+
 @pytest.fixture(scope="module")
 def source_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """KubeSpawner 7.1.0's sdist, unpacked and bumped to 7.1.1.dev0; skipped when PyPI is out of reach."""
     where = tmp_path_factory.mktemp("sdist")
-    command = [
-        sys.executable, "-m", "pip", "download", "--no-binary", ":all:", "--no-deps", "--quiet",
-        "--dest", str(where), "jupyterhub-kubespawner==7.1.0",
-    ]  # fmt: skip
-    download = subprocess.run(command, capture_output=True, text=True, check=False, timeout=600)
-    archives = sorted(where.glob("jupyterhub_kubespawner-7.1.0.tar.gz"))
-    if download.returncode != 0 or not archives:
-        pytest.skip(
-            f"cannot download the jupyterhub-kubespawner 7.1.0 sdist (offline?): {download.stderr[-500:]}"
-        )
+    # PyPI's simple API names the sdist; fetched with httpx (a core dependency): the session's venv
+    # (made by uv) has no pip, so `pip download` would skip this test exactly where it must run
+    accept = {"Accept": "application/vnd.pypi.simple.v1+json"}
+    try:
+        index = httpx.get(PYPI_PROJECT, headers=accept, timeout=60, follow_redirects=True)
+        (url,) = [f["url"] for f in index.raise_for_status().json()["files"] if f["filename"] == SDIST]
+        archive = where / SDIST
+        archive.write_bytes(httpx.get(url, timeout=300, follow_redirects=True).raise_for_status().content)
+    except (httpx.HTTPError, ValueError, KeyError) as exc:
+        pytest.skip(f"cannot download the jupyterhub-kubespawner 7.1.0 sdist from PyPI (offline?): {exc!r}")
+    archives = [archive]
     with tarfile.open(archives[0]) as sdist:
         sdist.extractall(where, filter="data")
     tree = where / "jupyterhub_kubespawner-7.1.0"
