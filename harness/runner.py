@@ -16,6 +16,7 @@ from typing import Any
 from harness.checks.errors import CheckFailed, CheckSkipped
 from harness.clusters.base import HubVersions
 from harness.clusters.kube import Kube
+from harness.clusters.shared_use import cluster_turn
 from harness.diagnostics import collect_bundle, target_ready
 from harness.hub.deploy import namespace_name
 from harness.hub.deployed import DeployedHub
@@ -312,7 +313,24 @@ def _deploy(run: _Run) -> bool:
     return True
 
 
+def needs_cluster_alone(scenario: Any, ctx: RunContext) -> bool:
+    """A scenario that will really restart the cluster: no other scenario may use it meanwhile."""
+    steps = [*scenario.steps, *scenario.finally_]
+    restarts = any(step.kind == "restart_cluster" for step in steps)
+    return restarts and ctx.cluster.restart_unsupported_reason() is None
+
+
 def run_scenario(scenario: Any, ctx: RunContext) -> ScenarioOutcome:
+    """Run ``scenario`` in its turn on ``ctx.cluster`` (alone when it restarts a shared cluster)."""
+    alone = needs_cluster_alone(scenario, ctx)
+    with cluster_turn(ctx.cluster.shared_use_key(), exclusive=alone) as waited:
+        if waited >= 1.0:
+            why = "it restarts the cluster, so it runs alone" if alone else "a cluster restart runs alone"
+            ctx.report(f"  (waited {waited:.1f}s for a turn on the shared cluster: {why})")
+        return _run_scenario(scenario, ctx)
+
+
+def _run_scenario(scenario: Any, ctx: RunContext) -> ScenarioOutcome:
     """Run ``scenario`` for ``ctx.versions`` on ``ctx.cluster``; raise ScenarioFailure on any failed step.
 
     The outcome (``ctx.outcome``) is filled either way; a KNOWN verdict returns normally.

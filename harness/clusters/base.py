@@ -104,6 +104,14 @@ class Cluster(abc.ABC):
         """Why ``restart`` cannot run here (shown as the skip reason), or None when it can."""
         return None
 
+    def shared_use_key(self) -> str | None:
+        """The identity of this cluster when other processes may be using it at the same time, else None.
+
+        With a key, scenarios take turns (``clusters/shared_use.py``): one that restarts the cluster
+        runs alone. The embedded and kind backends start a cluster per xdist worker, so they need none.
+        """
+        return None
+
     @abc.abstractmethod
     def restart(self) -> None:
         """Restart the node(s) the way a reboot would, keeping API objects and volume data."""

@@ -112,6 +112,10 @@ class ExistingBackend(Cluster):
             return "--allow-cluster-restart needs --cluster-restart-command (how to restart this cluster)"
         return None
 
+    def shared_use_key(self) -> str:
+        """Its API server (and context): what every worker and every run on this host pointed here share."""
+        return f"{self.kube.api.configuration.host} {self._context or ''}".rstrip()
+
     def restart(self) -> None:
         reason = self.restart_unsupported_reason()
         if reason:

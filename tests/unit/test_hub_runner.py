@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -111,8 +113,17 @@ class FakeCluster:
     def images(self, versions: HubVersions) -> Images:
         return Images(hub=f"hub:{versions.kubespawner}", proxy="p", singleuser="s", reader="r")
 
+    def __init__(self, shared_key: str | None = None, restarts: bool = False) -> None:
+        self.shared_key, self.restarts = shared_key, restarts
+
     def restart_unsupported_reason(self) -> str | None:
-        return "fake clusters do not reboot"
+        return None if self.restarts else "fake clusters do not reboot"
+
+    def restart(self) -> None:
+        pass
+
+    def shared_use_key(self) -> str | None:
+        return self.shared_key
 
 
 def _run(
@@ -318,3 +329,36 @@ def test_config_changes_accumulate_show_their_diff_and_reach_the_checks(
     assert target.config.kubespawner == {"notebook_dir": "/home/jovyan/b"}
     assert target.config.hub_config == {"JupyterHub.upgrade_db": True}
     assert seen == ["/home/jovyan/b"]
+
+
+@pytest.mark.parametrize(
+    ("shared_key", "restarts", "exclusive"),
+    [
+        (None, True, True),  # a cluster of its own: the key None makes the turn free
+        ("https://real:6443", True, True),  # a restart that will run: alone on the shared cluster
+        ("https://real:6443", False, False),  # the restart step will skip: share the cluster
+    ],
+)
+def test_a_scenario_that_restarts_a_shared_cluster_takes_it_alone(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, shared_key: str | None, restarts: bool, exclusive: bool
+) -> None:
+    turns: list[tuple[str | None, bool, bool]] = []
+    real_turn = runner.cluster_turn
+    target = FakeTarget(FakeHub([]))
+
+    @contextlib.contextmanager
+    def recording_turn(key: str | None, *, exclusive: bool) -> Iterator[float]:
+        with real_turn(key, exclusive=exclusive, directory=tmp_path / "locks") as waited:
+            yield waited
+            turns.append((key, exclusive, target.torn_down))  # as the turn ends
+
+    monkeypatch.setattr(runner, "cluster_turn", recording_turn)
+    monkeypatch.setattr(runner, "_make_target", lambda scenario, ctx: target)
+    options = HarnessOptions(reports_dir=tmp_path, kubespawner_version="6.2.0")
+    target.versions = options.versions
+    ctx = runner.RunContext(
+        cluster=FakeCluster(shared_key, restarts), versions=options.versions, options=options, report=print
+    )  # type: ignore[arg-type]
+    runner.run_scenario(parse_scenario(SCENARIO, "flow.yaml"), ctx)
+    # the teardown is inside the turn: the next scenario never meets this one's namespace going away
+    assert turns == [(shared_key, exclusive, True)]
