@@ -127,15 +127,20 @@ class FakeCluster:
 
 
 def _run(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, hub: FakeHub, ks: str = "6.2.0"
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    hub: FakeHub,
+    ks: str = "6.2.0",
+    cluster: FakeCluster | None = None,
+    target: FakeTarget | None = None,
 ) -> tuple[FakeTarget, list[str]]:
-    target = FakeTarget(hub)
+    target = target or FakeTarget(hub)
     monkeypatch.setattr(runner, "_make_target", lambda scenario, ctx: target)
     lines: list[str] = []
     options = HarnessOptions(reports_dir=tmp_path, kubespawner_version=ks)
     target.versions = options.versions
     ctx = runner.RunContext(
-        cluster=FakeCluster(), versions=options.versions, options=options, report=lines.append
+        cluster=cluster or FakeCluster(), versions=options.versions, options=options, report=lines.append
     )  # type: ignore[arg-type]
     try:
         runner.run_scenario(parse_scenario(SCENARIO, "flow.yaml"), ctx)
@@ -353,12 +358,6 @@ def test_a_scenario_that_restarts_a_shared_cluster_takes_it_alone(
             turns.append((key, exclusive, target.torn_down))  # as the turn ends
 
     monkeypatch.setattr(runner, "cluster_turn", recording_turn)
-    monkeypatch.setattr(runner, "_make_target", lambda scenario, ctx: target)
-    options = HarnessOptions(reports_dir=tmp_path, kubespawner_version="6.2.0")
-    target.versions = options.versions
-    ctx = runner.RunContext(
-        cluster=FakeCluster(shared_key, restarts), versions=options.versions, options=options, report=print
-    )  # type: ignore[arg-type]
-    runner.run_scenario(parse_scenario(SCENARIO, "flow.yaml"), ctx)
+    _run(monkeypatch, tmp_path, target.hub, cluster=FakeCluster(shared_key, restarts), target=target)
     # the teardown is inside the turn: the next scenario never meets this one's namespace going away
     assert turns == [(shared_key, exclusive, True)]
