@@ -23,7 +23,8 @@ import contextlib
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,42 @@ def timed(action: Callable[..., object], *args: Any, **kwargs: Any) -> float:
     return time.perf_counter() - t0
 
 
+@dataclass
+class BenchedHub:
+    """What a spawn benchmark works with: the cluster, its client, the deployed hub, the server's env."""
+
+    backend: EmbeddedBackend
+    kube: Kube
+    target: DeployedHub
+    env_bin: list[str]
+    deploy_s: float
+
+
+@contextlib.contextmanager
+def benched_hub(name: str, hub_config: dict[str, Any] | None = None) -> Iterator[BenchedHub]:
+    """An embedded cluster with a hub deployed as the scenarios deploy it and the bench user created;
+    everything is torn down after. The one setup of bench_spawn and profile_spawn."""
+    options = HarnessOptions()
+    backend = EmbeddedBackend(options)
+    with backend:
+        kube = Kube.from_kubeconfig(backend.kubeconfig)
+        target = DeployedHub(
+            cluster=backend,
+            versions=options.versions,
+            kube_=kube,
+            namespace_=deploy.namespace_name(name),
+            config=HubSettings(kubespawner=KUBESPAWNER_CONFIG, hub_config=hub_config or {}),
+        )
+        try:
+            deploy_s = timed(target.setup)
+            assert target.images is not None
+            env_bin = list(ImageMap(backend.data_dir).resolve(target.images.singleuser).path)
+            target.hub.create_user(USER)
+            yield BenchedHub(backend, kube, target, env_bin, deploy_s)
+        finally:
+            target.teardown(keep=False)
+
+
 def explain(kube: Kube, namespace: str) -> str:
     """Pods and the tail of the hub's log: why a spawn failed, before teardown deletes the evidence."""
     hub_pods = kube.list("pod", namespace, deploy.selector_of(manifests.HUB_LABELS))
@@ -68,24 +105,10 @@ def explain(kube: Kube, namespace: str) -> str:
 
 
 def run(n_respawns: int) -> dict[str, Any]:
-    options = HarnessOptions()
-    backend = EmbeddedBackend(options)
-    with backend:
-        kube = Kube.from_kubeconfig(backend.kubeconfig)
-        target = DeployedHub(
-            cluster=backend,
-            versions=options.versions,
-            kube_=kube,
-            namespace_=deploy.namespace_name("bench-spawn"),
-            config=HubSettings(kubespawner=KUBESPAWNER_CONFIG),
-        )
-        closing = contextlib.ExitStack()
+    with benched_hub("bench-spawn") as bench, contextlib.ExitStack() as closing:
+        kube, target, env_bin, deploy_s = bench.kube, bench.target, bench.env_bin, bench.deploy_s
         try:
-            deploy_s = timed(target.setup)
-            assert target.images is not None
-            env_bin = ImageMap(backend.data_dir).resolve(target.images.singleuser).path
             hub = target.hub
-            hub.create_user(USER)
             benchlib.bare_jupyter_start(env_bin)  # unrecorded warm-up of the baseline
             bare: list[float] = []
             bare_su: list[float] = []
@@ -128,9 +151,6 @@ def run(n_respawns: int) -> dict[str, Any]:
         except BaseException:
             print(explain(kube, target.namespace_), file=sys.stderr)
             raise
-        finally:
-            closing.close()
-            target.teardown(keep=False)
     respawns = [t for i, t in starts.items() if i > 0]
     first = starts.get(0)
     median_bare = statistics.median(bare)

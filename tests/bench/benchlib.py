@@ -142,17 +142,24 @@ def bare_trivial_start() -> float:
     return elapsed
 
 
-def bare_jupyter_start(env_bin: Sequence[str], timeout: float = 120.0) -> float:
-    """Seconds from starting ``jupyter-server`` of ``env_bin`` on the host (as uid 1000, like the pod,
-    with a fresh HOME) until it answers an authenticated request on 127.0.0.1."""
+def _timed_start_as_pod_user(
+    what: str,
+    argv: Sequence[str],
+    env_bin: Sequence[str],
+    extra_env: dict[str, str],
+    answers: Callable[[], bool],
+    timeout: float,
+) -> float:
+    """Seconds from starting ``argv`` on the host as the pod would (uid 1000, a fresh HOME as working
+    directory, ``env_bin`` first on PATH) until ``answers()``: the one way both bare baselines start."""
     home = Path(tempfile.mkdtemp(prefix="bench-bare-home-"))
     try:
         os.chown(home, POD_UID, POD_GID)
-        port, token = free_port(), secrets.token_hex(16)
         env = {"PATH": ":".join([*env_bin, "/usr/bin", "/bin"]), "HOME": str(home), "USER": "jovyan"}
+        env.update(extra_env)
         t0 = time.perf_counter()
         proc = subprocess.Popen(
-            jupyter_server_command(port, token, "127.0.0.1"),
+            list(argv),
             env=env,
             cwd=home,
             stdout=subprocess.DEVNULL,
@@ -161,16 +168,30 @@ def bare_jupyter_start(env_bin: Sequence[str], timeout: float = 120.0) -> float:
             preexec_fn=_as_pod_user if os.geteuid() == 0 else None,
         )
         with _stopping(proc):
-            url = status_url(f"http://127.0.0.1:{port}")
 
             def up() -> bool:
                 if proc.poll() is not None:
-                    raise RuntimeError(f"bare jupyter-server exited with {proc.returncode}")
-                return http_ok(url, auth(token))
+                    raise RuntimeError(f"{what} exited with {proc.returncode}")
+                return answers()
 
-            return poll("bare jupyter-server", up, timeout) - t0
+            return poll(what, up, timeout) - t0
     finally:
         shutil.rmtree(home, ignore_errors=True)
+
+
+def bare_jupyter_start(env_bin: Sequence[str], timeout: float = 120.0) -> float:
+    """Seconds from starting ``jupyter-server`` of ``env_bin`` on the host (as uid 1000, like the pod,
+    with a fresh HOME) until it answers an authenticated request on 127.0.0.1."""
+    port, token = free_port(), secrets.token_hex(16)
+    url = status_url(f"http://127.0.0.1:{port}")
+    return _timed_start_as_pod_user(
+        "bare jupyter-server",
+        jupyter_server_command(port, token, "127.0.0.1"),
+        env_bin,
+        {},
+        lambda: http_ok(url, auth(token)),
+        timeout,
+    )
 
 
 def http_answers(url: str, timeout: float = 2.0) -> bool:
@@ -201,45 +222,16 @@ def bare_singleuser_start(
     It talks to the real hub (its version check at start, activity reports), so it must run while the
     hub's server of the same token is up: the hub revokes the token when that server stops.
     """
-    home = Path(tempfile.mkdtemp(prefix="bench-bare-su-home-"))
-    try:
-        os.chown(home, POD_UID, POD_GID)
-        port = free_port()
-        prefix = pod_env.get("JUPYTERHUB_SERVICE_PREFIX", "/")
-        env = {
-            k: v.replace("http://hub:8081", hub_url)
-            for k, v in pod_env.items()
-            if k.startswith("JUPYTERHUB_")
-        }
-        env.update(
-            {
-                "PATH": ":".join([*env_bin, "/usr/bin", "/bin"]),
-                "HOME": str(home),
-                "USER": "jovyan",
-                "JUPYTERHUB_SERVICE_URL": f"http://127.0.0.1:{port}{prefix}",
-            }
-        )
-        t0 = time.perf_counter()
-        proc = subprocess.Popen(
-            list(argv),
-            env=env,
-            cwd=home,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-            preexec_fn=_as_pod_user if os.geteuid() == 0 else None,
-        )
-        with _stopping(proc):
-            url = f"http://127.0.0.1:{port}{prefix}api"
-
-            def up() -> bool:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"bare jupyterhub-singleuser exited with {proc.returncode}")
-                return http_answers(url)
-
-            return poll("bare jupyterhub-singleuser", up, timeout) - t0
-    finally:
-        shutil.rmtree(home, ignore_errors=True)
+    port = free_port()
+    prefix = pod_env.get("JUPYTERHUB_SERVICE_PREFIX", "/")
+    env = {
+        k: v.replace("http://hub:8081", hub_url) for k, v in pod_env.items() if k.startswith("JUPYTERHUB_")
+    }
+    env["JUPYTERHUB_SERVICE_URL"] = f"http://127.0.0.1:{port}{prefix}"
+    url = f"http://127.0.0.1:{port}{prefix}api"
+    return _timed_start_as_pod_user(
+        "bare jupyterhub-singleuser", argv, env_bin, env, lambda: http_answers(url), timeout
+    )
 
 
 def write_report(path: Path, report: dict[str, Any]) -> None:

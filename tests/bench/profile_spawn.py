@@ -34,15 +34,10 @@ from kubernetes import watch
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import benchlib
-from bench_spawn import KUBESPAWNER_CONFIG, USER, as_started
+from bench_spawn import USER, as_started, benched_hub
 
-from harness.clusters.embedded.backend import EmbeddedBackend
-from harness.clusters.embedded.images import ImageMap
 from harness.clusters.kube import Kube
 from harness.hub import deploy, manifests
-from harness.hub.deployed import DeployedHub
-from harness.hub.settings import HubSettings
-from harness.options import HarnessOptions
 
 #: hub log lines worth a mark: (label, pattern)
 HUB_MARKS = [
@@ -148,71 +143,55 @@ def marks_in(
 
 
 def run(spawns: int, dump: Path | None) -> list[dict[str, Any]]:
-    options = HarnessOptions()
-    backend = EmbeddedBackend(options)
     timelines = []
-    with backend:
-        kube = Kube.from_kubeconfig(backend.kubeconfig)
-        target = DeployedHub(
-            cluster=backend,
-            versions=options.versions,
-            kube_=kube,
-            namespace_=deploy.namespace_name("profile-spawn"),
-            config=HubSettings(kubespawner=KUBESPAWNER_CONFIG, hub_config={"JupyterHub.log_level": "DEBUG"}),
-        )
-        try:
-            target.setup()
-            assert target.images is not None
-            env_bin = ImageMap(backend.data_dir).resolve(target.images.singleuser).path
-            ns = target.namespace_
-            hub = target.hub
-            hub.create_user(USER)
-            pod_name = f"jupyter-{USER}"
-            for i in range(spawns):
-                bare = benchlib.bare_jupyter_start(env_bin)
-                watcher = PodWatch(kube, ns, pod_name)
-                watcher.start()
-                time.sleep(0.3)
-                t0 = time.time()
-                hub.start_server(USER, timeout=300)
-                t_ready = time.time()
-                with backend.service_url(ns, "hub", 8081) as hub_url:
-                    bare_su = benchlib.bare_singleuser_start(env_bin, *as_started(kube, target), hub_url)
-                server_log = kube.core.read_namespaced_pod_log(pod_name, ns, timestamps=True)
-                hub_pods = kube.list("pod", ns, deploy.selector_of(manifests.HUB_LABELS))
-                hub_log = kube.core.read_namespaced_pod_log(
-                    hub_pods[0]["metadata"]["name"], ns, timestamps=True, since_seconds=600
-                )
-                hub.stop_server(USER)
-                if dump is not None:
-                    (dump / f"hub-{i}.log").write_text(hub_log)
-                    (dump / f"server-{i}.log").write_text(server_log)
-                watcher.stop()
-                events: list[tuple[float, str, str]] = [
-                    (t0, "client: POST", ""),
-                    (t_ready, "client: ready", ""),
-                ]
-                events += [(w, m, "") for w, m in watcher.marks if w <= t_ready + 0.5]
-                events += marks_in(stamped_lines(hub_log), HUB_MARKS, t0, t_ready)
-                events += marks_in(stamped_lines(server_log), SERVER_MARKS, t0, t_ready)
-                events.sort()
-                timeline: dict[str, Any] = {
-                    "spawn": i,
-                    "total_s": round(t_ready - t0, 3),
-                    "bare_jupyter_server_s": round(bare, 3),
-                    "bare_singleuser_s": round(bare_su, 3),
-                    "marks": [(round(w - t0, 3), m, text) for w, m, text in events],
-                }
-                timelines.append(timeline)
-                print(
-                    f"spawn {i}: {timeline['total_s']:.3f}s (bare jupyter-server before it {bare:.3f}s, "
-                    f"bare jupyterhub-singleuser after it {bare_su:.3f}s)"
-                )
-                for rel, label, text in timeline["marks"]:
-                    print(f"  {rel:7.3f}  {label:30s} {text}")
-                sys.stdout.flush()
-        finally:
-            target.teardown(keep=False)
+    with benched_hub("profile-spawn", {"JupyterHub.log_level": "DEBUG"}) as bench:
+        backend, kube, target, env_bin = bench.backend, bench.kube, bench.target, bench.env_bin
+        ns = target.namespace_
+        hub = target.hub
+        pod_name = f"jupyter-{USER}"
+        for i in range(spawns):
+            bare = benchlib.bare_jupyter_start(env_bin)
+            watcher = PodWatch(kube, ns, pod_name)
+            watcher.start()
+            time.sleep(0.3)
+            t0 = time.time()
+            hub.start_server(USER, timeout=300)
+            t_ready = time.time()
+            with backend.service_url(ns, "hub", 8081) as hub_url:
+                bare_su = benchlib.bare_singleuser_start(env_bin, *as_started(kube, target), hub_url)
+            server_log = kube.core.read_namespaced_pod_log(pod_name, ns, timestamps=True)
+            hub_pods = kube.list("pod", ns, deploy.selector_of(manifests.HUB_LABELS))
+            hub_log = kube.core.read_namespaced_pod_log(
+                hub_pods[0]["metadata"]["name"], ns, timestamps=True, since_seconds=600
+            )
+            hub.stop_server(USER)
+            if dump is not None:
+                (dump / f"hub-{i}.log").write_text(hub_log)
+                (dump / f"server-{i}.log").write_text(server_log)
+            watcher.stop()
+            events: list[tuple[float, str, str]] = [
+                (t0, "client: POST", ""),
+                (t_ready, "client: ready", ""),
+            ]
+            events += [(w, m, "") for w, m in watcher.marks if w <= t_ready + 0.5]
+            events += marks_in(stamped_lines(hub_log), HUB_MARKS, t0, t_ready)
+            events += marks_in(stamped_lines(server_log), SERVER_MARKS, t0, t_ready)
+            events.sort()
+            timeline: dict[str, Any] = {
+                "spawn": i,
+                "total_s": round(t_ready - t0, 3),
+                "bare_jupyter_server_s": round(bare, 3),
+                "bare_singleuser_s": round(bare_su, 3),
+                "marks": [(round(w - t0, 3), m, text) for w, m, text in events],
+            }
+            timelines.append(timeline)
+            print(
+                f"spawn {i}: {timeline['total_s']:.3f}s (bare jupyter-server before it {bare:.3f}s, "
+                f"bare jupyterhub-singleuser after it {bare_su:.3f}s)"
+            )
+            for rel, label, text in timeline["marks"]:
+                print(f"  {rel:7.3f}  {label:30s} {text}")
+            sys.stdout.flush()
     return timelines
 
 
