@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from harness.clusters.base import Cluster, ClusterError, HubVersions, Images
 from harness.clusters.images_common import format_image
 from harness.clusters.kube import Kube, wait_for
+from harness.clusters.nodes import nodes_problem, ready_heartbeats
 from harness.clusters.portforward import service_port_forward
 
 if TYPE_CHECKING:
@@ -121,17 +122,25 @@ class ExistingBackend(Cluster):
         if reason:
             raise ClusterError(reason)
         command = self.options.cluster_restart_command or ""
+        before = ready_heartbeats(self.kube.list("node", None))
         result = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=600)
         if result.returncode != 0:
             raise ClusterError(
                 f"cluster restart command failed ({result.returncode}): {result.stderr[-2000:]}"
             )
         self._kube = None
-        what = "the API server and every node to be Ready after the restart"
+        what = "the API server and every node to report Ready again after the restart"
         deadline = time.monotonic() + RESTART_TIMEOUT
         # while the API server is down no watch can tell when it is back: only this part polls
         wait_for(what, self._api_answers, timeout=RESTART_TIMEOUT, interval=2)
-        self.kube.watch_until(what, "node", None, nodes_ready, max(deadline - time.monotonic(), 1.0))
+        seen: list[str] = ["no node list yet"]
+
+        def back(nodes: list[dict[str, Any]]) -> bool | None:
+            seen[0] = nodes_problem(nodes, before) or "all back"
+            return True if seen[0] == "all back" else None
+
+        remaining = max(deadline - time.monotonic(), 1.0)
+        self.kube.watch_until(what, "node", None, back, remaining, last=lambda: seen[0])
 
     def _api_answers(self) -> bool | None:
         try:
@@ -140,12 +149,3 @@ class ExistingBackend(Cluster):
             self._kube = None  # a new client: the restart may have left the old connections dead
             return None
         return True
-
-
-def nodes_ready(nodes: list[dict[str, Any]]) -> bool | None:
-    """True once there are nodes and every one of them is Ready."""
-    for node in nodes:
-        conditions = {c["type"]: c["status"] for c in (node.get("status") or {}).get("conditions") or []}
-        if conditions.get("Ready") != "True":
-            return None
-    return True if nodes else None

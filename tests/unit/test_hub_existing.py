@@ -10,8 +10,10 @@ import pytest
 from kube_fakes import WatchOnce
 
 from harness.clusters.base import ClusterError, HubVersions
-from harness.clusters.existing import ExistingBackend, nodes_ready
+from harness.clusters.existing import ExistingBackend
 from harness.clusters.images_common import format_image
+from harness.clusters.kube import WaitTimeout
+from harness.clusters.nodes import nodes_problem, ready_heartbeats
 from harness.hub import slugs
 from harness.hub.existing import ExistingHub
 from harness.options import HarnessOptions
@@ -42,39 +44,52 @@ def test_images_default_proxy_to_hub_and_need_hub_and_singleuser() -> None:
         _backend(singleuser_image="s:1").images(V)
 
 
-def _node(ready: str) -> dict[str, Any]:
-    return {"metadata": {"name": "n"}, "status": {"conditions": [{"type": "Ready", "status": ready}]}}
+def _node(ready: str, heartbeat: str = "t0") -> dict[str, Any]:
+    condition = {"type": "Ready", "status": ready, "lastHeartbeatTime": heartbeat}
+    return {"metadata": {"name": "n"}, "status": {"conditions": [condition]}}
 
 
-def test_nodes_ready_needs_nodes_and_all_of_them_ready() -> None:
-    assert nodes_ready([]) is None
-    assert nodes_ready([_node("True"), _node("False")]) is None
-    assert nodes_ready([_node("True"), _node("True")]) is True
+@pytest.mark.parametrize(
+    ("nodes", "before", "problem"),
+    [
+        ([], None, "no nodes registered"),
+        ([_node("True"), _node("False")], None, "n not Ready"),
+        ([_node("True")], None, None),
+        ([_node("True", "t0")], {"n": "t0"}, "kubelet has not reported since the restart"),  # stale Ready
+        ([_node("True", "t1")], {"n": "t0"}, None),  # the kubelet's report after the restart
+        ([_node("Unknown", "t1")], {"n": "t0"}, "n not Ready"),
+    ],
+)
+def test_nodes_are_back_when_all_are_ready_with_a_fresh_report(
+    nodes: list[dict[str, Any]], before: dict[str, str | None] | None, problem: str | None
+) -> None:
+    found = nodes_problem(nodes, before)
+    assert found == problem if problem is None else problem in (found or "")
+    assert ready_heartbeats([_node("True", "t9")]) == {"n": "t9"}
 
 
-def test_restart_polls_only_for_the_api_server_then_watches_the_nodes() -> None:
-    """A restarted API server that refuses at first gets a new client; the nodes are watched."""
+class _RestartingKube(WatchOnce):
+    """The API refuses once after the restart; nodes carry ``heartbeats`` in turn (before, after)."""
 
-    class Core:
-        def __init__(self) -> None:
-            self.refusals = 1
+    def __init__(self, heartbeats: list[str]) -> None:
+        self.heartbeats, self.refusals = heartbeats, 1
+        self.core = self
 
-        def list_namespace(self, limit: int) -> None:
-            if self.refusals:
-                self.refusals -= 1
-                raise ConnectionRefusedError("down")
+    def list_namespace(self, limit: int) -> None:
+        if self.refusals:
+            self.refusals -= 1
+            raise ConnectionRefusedError("down")
 
-    class FakeKube(WatchOnce):
-        core = Core()
+    def list(self, kind: str, namespace: str | None = None, selector: str | None = None) -> list[Any]:
+        beat = self.heartbeats.pop(0) if len(self.heartbeats) > 1 else self.heartbeats[0]
+        return [_node("True", beat)]
 
-        def list(self, kind: str, namespace: str | None = None, selector: str | None = None) -> list[Any]:
-            return [_node("True")]
 
-    kube = FakeKube()
+def _restart(kube: _RestartingKube) -> list[_RestartingKube]:
     backend = _backend(allow_cluster_restart=True, cluster_restart_command="true")
-    clients: list[FakeKube] = []
+    clients: list[_RestartingKube] = []
 
-    def new_client(*args: Any) -> FakeKube:
+    def new_client(*args: Any) -> _RestartingKube:
         clients.append(kube)
         return kube
 
@@ -82,8 +97,22 @@ def test_restart_polls_only_for_the_api_server_then_watches_the_nodes() -> None:
         mp.setattr("harness.clusters.existing.Kube.from_kubeconfig", new_client)
         mp.setattr("harness.clusters.kube.time.sleep", lambda s: None)
         backend.restart()
-    assert len(clients) == 2, "the refused client is replaced"
-    assert kube.watched == [("the API server and every node to be Ready after the restart", "node", None)]
+    return clients
+
+
+def test_restart_polls_only_for_the_api_server_then_watches_for_fresh_node_reports() -> None:
+    """A restarted API server that refuses at first gets a new client; the nodes are watched."""
+    kube = _RestartingKube(["t0", "t1"])
+    clients = _restart(kube)
+    assert len(clients) == 3, "one client before the restart, the refused one, its replacement"
+    what = "the API server and every node to report Ready again after the restart"
+    assert kube.watched == [(what, "node", None)]
+
+
+def test_a_node_still_ready_from_before_the_restart_is_not_back() -> None:
+    """A restart command that returns at once leaves the old Ready condition: it must not count."""
+    with pytest.raises(WaitTimeout, match="kubelet has not reported since the restart"):
+        _restart(_RestartingKube(["t0"]))
 
 
 def test_restart_needs_permission_and_a_command() -> None:

@@ -23,6 +23,7 @@ from harness.clusters.kind.images import (
     singleuser_recipe,
 )
 from harness.clusters.kind.tools import KIND_CONFIG, MISSING_FIXTURES, KindToolError, find_tool, run_tool
+from harness.clusters.nodes import Heartbeats, nodes_problem, ready_heartbeats
 
 if TYPE_CHECKING:
     from harness.options import HarnessOptions
@@ -181,7 +182,7 @@ class KindBackend(Cluster):
         containers = kind.node_containers()
         if not containers:
             raise ClusterError(f"kind cluster {kind.name!r} has no node containers to restart")
-        before = {node["metadata"]["name"]: _ready_heartbeat(node) for node in self._get_items("nodes")}
+        before = ready_heartbeats(self._get_items("nodes"))
         run_tool([str(kind.docker_path), "restart", *containers])
         self._wait_for("all nodes Ready after the restart", lambda: self._nodes_not_ready(before))
         self._wait_for("the local-path provisioner Ready after the restart", self._provisioner_not_ready)
@@ -211,21 +212,8 @@ class KindBackend(Cluster):
         items: list[dict[str, Any]] = json.loads(out).get("items", [])
         return items
 
-    def _nodes_not_ready(self, heartbeats_before: dict[str, str | None] | None = None) -> str | None:
-        nodes = self._get_items("nodes")
-        if not nodes:
-            return "no nodes registered"
-        waiting = []
-        for node in nodes:
-            name = node["metadata"]["name"]
-            ready = _condition(node, "Ready")
-            if ready is None or ready.get("status") != "True":
-                waiting.append(f"{name} not Ready ({(ready or {}).get('message', 'no Ready condition')})")
-            elif heartbeats_before is not None and ready.get("lastHeartbeatTime") == heartbeats_before.get(
-                name
-            ):
-                waiting.append(f"{name}: kubelet has not reported since the restart")
-        return "; ".join(waiting) or None
+    def _nodes_not_ready(self, heartbeats_before: Heartbeats | None = None) -> str | None:
+        return nodes_problem(self._get_items("nodes"), heartbeats_before)
 
     def _default_service_account_missing(self) -> str | None:
         names = [sa["metadata"]["name"] for sa in self._get_items("serviceaccounts", "--namespace=default")]
@@ -259,8 +247,3 @@ def _condition(obj: dict[str, Any], kind: str) -> dict[str, Any] | None:
         if condition.get("type") == kind:
             return dict(condition)
     return None
-
-
-def _ready_heartbeat(node: dict[str, Any]) -> str | None:
-    ready = _condition(node, "Ready")
-    return ready.get("lastHeartbeatTime") if ready else None
