@@ -13,17 +13,18 @@ from typing import Any
 Heartbeats = dict[str, str | None]
 
 
-def _ready_condition(node: dict[str, Any]) -> dict[str, Any] | None:
-    for condition in (node.get("status") or {}).get("conditions") or []:
-        if condition.get("type") == "Ready":
-            return dict(condition)
+def condition(obj: dict[str, Any], kind: str) -> dict[str, Any] | None:
+    """The object's status condition of type ``kind`` (a Node's or a Pod's "Ready"), if it has one."""
+    for found in (obj.get("status") or {}).get("conditions") or []:
+        if found.get("type") == kind:
+            return dict(found)
     return None
 
 
 def ready_heartbeats(nodes: list[dict[str, Any]]) -> Heartbeats:
     """Each node's Ready heartbeat, to compare with after a restart."""
     return {
-        node["metadata"]["name"]: (_ready_condition(node) or {}).get("lastHeartbeatTime") for node in nodes
+        node["metadata"]["name"]: (condition(node, "Ready") or {}).get("lastHeartbeatTime") for node in nodes
     }
 
 
@@ -35,7 +36,7 @@ def nodes_problem(nodes: list[dict[str, Any]], before: Heartbeats | None = None)
     waiting = []
     for node in nodes:
         name = node["metadata"]["name"]
-        ready = _ready_condition(node)
+        ready = condition(node, "Ready")
         if ready is None or ready.get("status") != "True":
             waiting.append(f"{name} not Ready ({(ready or {}).get('message', 'no Ready condition')})")
         elif before is not None and name in before and ready.get("lastHeartbeatTime") == before[name]:

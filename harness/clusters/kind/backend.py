@@ -23,7 +23,7 @@ from harness.clusters.kind.images import (
     singleuser_recipe,
 )
 from harness.clusters.kind.tools import KIND_CONFIG, MISSING_FIXTURES, KindToolError, find_tool, run_tool
-from harness.clusters.nodes import Heartbeats, nodes_problem, ready_heartbeats
+from harness.clusters.nodes import Heartbeats, condition, nodes_problem, ready_heartbeats
 
 if TYPE_CHECKING:
     from harness.options import HarnessOptions
@@ -235,15 +235,6 @@ class KindBackend(Cluster):
         if not pods:
             return f"no pod {PROVISIONER_SELECTOR} in namespace {PROVISIONER_NAMESPACE}"
         not_ready = [
-            pod["metadata"]["name"]
-            for pod in pods
-            if (_condition(pod, "Ready") or {}).get("status") != "True"
+            pod["metadata"]["name"] for pod in pods if (condition(pod, "Ready") or {}).get("status") != "True"
         ]
         return f"pods not Ready: {', '.join(not_ready)}" if not_ready else None
-
-
-def _condition(obj: dict[str, Any], kind: str) -> dict[str, Any] | None:
-    for condition in (obj.get("status") or {}).get("conditions") or []:
-        if condition.get("type") == kind:
-            return dict(condition)
-    return None
